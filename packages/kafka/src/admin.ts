@@ -1,0 +1,80 @@
+import type { Admin } from 'kafkajs';
+import type { Logger } from '@loglake/core';
+import type { KafkaClientConfig } from './config.ts';
+import { createKafkaJs } from './client.ts';
+
+export interface TopicSpec {
+  readonly topic: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly configs?: Readonly<Record<string, string>>;
+}
+
+export interface ClusterInfo {
+  readonly clusterId: string;
+  readonly controller: number | null;
+  readonly brokers: readonly { nodeId: number; host: string; port: number }[];
+}
+
+export interface PartitionOffsets {
+  readonly partition: number;
+  /** Log start offset (oldest retained record). */
+  readonly low: string;
+  /** Log end offset (next offset to be written). */
+  readonly high: string;
+}
+
+/** The few admin calls loglake needs, behind its own interface. */
+export interface KafkaAdmin {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  describeCluster(): Promise<ClusterInfo>;
+  listTopics(): Promise<string[]>;
+  /** Creates the topic if it does not exist; resolves once it has leaders. Returns whether it created it. */
+  ensureTopic(spec: TopicSpec): Promise<boolean>;
+  deleteTopics(topics: readonly string[]): Promise<void>;
+  topicOffsets(topic: string): Promise<PartitionOffsets[]>;
+  /** Committed offsets of a group; `-1` where the group has committed nothing. */
+  committedOffsets(groupId: string, topic: string): Promise<{ partition: number; offset: string }[]>;
+  deleteGroups(groupIds: readonly string[]): Promise<void>;
+}
+
+export function createKafkaAdmin(config: KafkaClientConfig, logger?: Logger): KafkaAdmin {
+  const admin: Admin = createKafkaJs(config, logger).admin();
+  return {
+    connect: () => admin.connect(),
+    disconnect: () => admin.disconnect(),
+    async describeCluster() {
+      const c = await admin.describeCluster();
+      return { clusterId: c.clusterId, controller: c.controller, brokers: c.brokers };
+    },
+    listTopics: () => admin.listTopics(),
+    async ensureTopic(spec) {
+      return admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          {
+            topic: spec.topic,
+            numPartitions: spec.partitions,
+            replicationFactor: spec.replicationFactor,
+            configEntries: Object.entries(spec.configs ?? {}).map(([name, value]) => ({ name, value })),
+          },
+        ],
+      });
+    },
+    async deleteTopics(topics) {
+      if (topics.length > 0) await admin.deleteTopics({ topics: [...topics] });
+    },
+    async topicOffsets(topic) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return offsets.map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
+    },
+    async committedOffsets(groupId, topic) {
+      const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return (entry?.partitions ?? []).map((p) => ({ partition: p.partition, offset: p.offset }));
+    },
+    async deleteGroups(groupIds) {
+      if (groupIds.length > 0) await admin.deleteGroups([...groupIds]);
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import type { Consumer, IHeaders } from 'kafkajs';
+import type { Logger } from '@loglake/core';
+import type { KafkaClientConfig } from './config.ts';
+import { createKafkaJs } from './client.ts';
+
+export interface ConsumedRecord {
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  /** Broker or producer timestamp, epoch milliseconds as a string. */
+  readonly timestamp: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface ConsumedBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly highWatermark: string;
+  readonly records: readonly ConsumedRecord[];
+}
+
+export interface BatchControls {
+  /** Keeps the group membership alive; call during long work inside a batch. */
+  heartbeat(): Promise<void>;
+  /** Moves the fetch position past `offset` (not a commit). */
+  resolveOffset(offset: string): void;
+  isRunning(): boolean;
+  /** True when a rebalance made this batch's partition no longer ours. */
+  isStale(): boolean;
+}
+
+export interface CommitOffset {
+  readonly topic: string;
+  readonly partition: number;
+  /** The next offset to read (last processed + 1). */
+  readonly offset: string;
+  readonly metadata?: string;
+}
+
+export interface ConsumerOptions {
+  readonly groupId: string;
+  readonly sessionTimeoutMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  readonly rebalanceTimeoutMs?: number;
+  readonly maxBytesPerPartition?: number;
+  readonly maxBytes?: number;
+  readonly maxWaitTimeMs?: number;
+}
+
+export type Assignment = Readonly<Record<string, readonly number[]>>;
+
+/** A consumer-group member with manual commits: nothing is committed unless `commit` is called. */
+export interface KafkaConsumer {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  subscribe(topic: string, options?: { fromBeginning?: boolean }): Promise<void>;
+  run(handler: (batch: ConsumedBatch, controls: BatchControls) => Promise<void>): Promise<void>;
+  commit(offsets: readonly CommitOffset[]): Promise<void>;
+  pause(topic: string, partitions?: readonly number[]): void;
+  resume(topic: string, partitions?: readonly number[]): void;
+  onGroupJoin(listener: (assignment: Assignment) => void): void;
+  onCrash(listener: (error: unknown, willRestart: boolean) => void): void;
+}
+
+function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (v === undefined) continue;
+    const first = Array.isArray(v) ? v[0] : v;
+    if (first !== undefined) out[k] = first.toString();
+  }
+  return out;
+}
+
+export function createKafkaConsumer(
+  config: KafkaClientConfig,
+  options: ConsumerOptions,
+  logger?: Logger,
+): KafkaConsumer {
+  const consumer: Consumer = createKafkaJs(config, logger).consumer({
+    groupId: options.groupId,
+    sessionTimeout: options.sessionTimeoutMs ?? 30000,
+    heartbeatInterval: options.heartbeatIntervalMs ?? 3000,
+    rebalanceTimeout: options.rebalanceTimeoutMs ?? 60000,
+    maxBytesPerPartition: options.maxBytesPerPartition ?? 1048576,
+    maxBytes: options.maxBytes ?? 10485760,
+    maxWaitTimeInMs: options.maxWaitTimeMs ?? 500,
+    allowAutoTopicCreation: false,
+  });
+  return {
+    connect: () => consumer.connect(),
+    disconnect: () => consumer.disconnect(),
+    subscribe: (topic, opts = {}) => consumer.subscribe({ topic, fromBeginning: opts.fromBeginning ?? false }),
+    run(handler) {
+      return consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, heartbeat, resolveOffset, isRunning, isStale }) => {
+          const records: ConsumedRecord[] = batch.messages.map((m) => ({
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key ?? null,
+            value: m.value ?? null,
+            timestamp: m.timestamp,
+            headers: headersToStrings(m.headers),
+          }));
+          await handler(
+            { topic: batch.topic, partition: batch.partition, highWatermark: batch.highWatermark, records },
+            { heartbeat, resolveOffset, isRunning, isStale },
+          );
+        },
+      });
+    },
+    commit: (offsets) =>
+      consumer.commitOffsets(
+        offsets.map((o) => ({
+          topic: o.topic,
+          partition: o.partition,
+          offset: o.offset,
+          ...(o.metadata === undefined ? {} : { metadata: o.metadata }),
+        })),
+      ),
+    pause: (topic, partitions) =>
+      consumer.pause([{ topic, ...(partitions ? { partitions: [...partitions] } : {}) }]),
+    resume: (topic, partitions) =>
+      consumer.resume([{ topic, ...(partitions ? { partitions: [...partitions] } : {}) }]),
+    onGroupJoin(listener) {
+      consumer.on(consumer.events.GROUP_JOIN, (event) => {
+        listener(event.payload.memberAssignment);
+      });
+    },
+    onCrash(listener) {
+      consumer.on(consumer.events.CRASH, (event) => {
+        listener(event.payload.error, event.payload.restart);
+      });
+    },
+  };
+}

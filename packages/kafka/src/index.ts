@@ -1,0 +1,4 @@
+export * from './config.ts';
+export * from './admin.ts';
+export * from './producer.ts';
+export * from './consumer.ts';

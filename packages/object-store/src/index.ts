@@ -1,0 +1,3 @@
+export * from './config.ts';
+export * from './store.ts';
+export * from './s3-store.ts';

@@ -1,0 +1,228 @@
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+  type CompletedPart,
+} from '@aws-sdk/client-s3';
+import { LoglakeError } from '@loglake/core';
+import type { S3ClientConfig } from './config.ts';
+import type { HeadResult, ObjectInfo, ObjectStore, PutOptions, PutResult } from './store.ts';
+
+export interface S3StoreOptions {
+  readonly bucket: string;
+  /** Key prefix without leading or trailing slash; empty for the bucket root. */
+  readonly prefix?: string;
+  /** Bodies above this size go up by multipart upload, in parts of this size (S3 minimum 5 MiB). */
+  readonly partSizeBytes?: number;
+  /** Keys per ListObjectsV2 page (S3 caps it at 1000). */
+  readonly pageSize?: number;
+}
+
+const MIN_PART = 5 * 1024 * 1024;
+
+export function createS3Client(config: S3ClientConfig): S3Client {
+  return new S3Client({
+    region: config.region,
+    forcePathStyle: config.forcePathStyle,
+    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+    ...(config.credentials ? { credentials: { ...config.credentials } } : {}),
+    // Checksums only where S3 requires them: several S3-compatible servers reject the
+    // newer default trailers, and every part and object is verified by its ETag anyway.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+function statusOf(error: unknown): number | undefined {
+  const meta = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata;
+  return meta?.httpStatusCode;
+}
+
+function nameOf(error: unknown): string | undefined {
+  return (error as { name?: string } | null)?.name;
+}
+
+function storeError(action: string, key: string, cause: unknown): LoglakeError {
+  const status = statusOf(cause);
+  const retryable = status === undefined || status >= 500 || status === 409 || status === 429;
+  return new LoglakeError('LOGLAKE_STORE_WRITE_FAILED', `${action} ${key} failed (${nameOf(cause) ?? status ?? 'error'})`, {
+    retryable,
+    cause,
+    details: { status },
+  });
+}
+
+/** Creates the bucket if it is missing (for local stacks and tests; production buckets exist). */
+export async function ensureBucket(client: S3Client, bucket: string): Promise<void> {
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+    return;
+  } catch (error) {
+    if (statusOf(error) !== 404) throw error;
+  }
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  } catch (error) {
+    const name = nameOf(error);
+    if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw error;
+  }
+}
+
+export function createS3Store(client: S3Client, options: S3StoreOptions): ObjectStore {
+  const bucket = options.bucket;
+  const prefix = (options.prefix ?? '').replace(/^\/+|\/+$/g, '');
+  const root = prefix === '' ? '' : `${prefix}/`;
+  const partSize = Math.max(options.partSizeBytes ?? 8 * 1024 * 1024, MIN_PART);
+  const pageSize = options.pageSize ?? 1000;
+  const full = (key: string) => `${root}${key}`;
+
+  async function putSingle(key: string, body: Buffer, opts: PutOptions): Promise<PutResult> {
+    try {
+      const out = await client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: full(key),
+          Body: body,
+          ContentLength: body.length,
+          ...(opts.contentType ? { ContentType: opts.contentType } : {}),
+          ...(opts.metadata ? { Metadata: { ...opts.metadata } } : {}),
+          ...(opts.ifAbsent ? { IfNoneMatch: '*' } : {}),
+        }),
+      );
+      return { status: 'created', ...(out.ETag ? { etag: out.ETag } : {}) };
+    } catch (error) {
+      if (opts.ifAbsent && statusOf(error) === 412) return { status: 'exists' };
+      throw storeError('put', full(key), error);
+    }
+  }
+
+  async function putMultipart(key: string, body: Buffer, opts: PutOptions): Promise<PutResult> {
+    const Key = full(key);
+    let uploadId: string | undefined;
+    try {
+      const created = await client.send(
+        new CreateMultipartUploadCommand({
+          Bucket: bucket,
+          Key,
+          ...(opts.contentType ? { ContentType: opts.contentType } : {}),
+          ...(opts.metadata ? { Metadata: { ...opts.metadata } } : {}),
+        }),
+      );
+      uploadId = created.UploadId;
+      if (!uploadId) throw new Error('CreateMultipartUpload returned no UploadId');
+      const parts: CompletedPart[] = [];
+      for (let offset = 0, n = 1; offset < body.length; offset += partSize, n += 1) {
+        const chunk = body.subarray(offset, Math.min(offset + partSize, body.length));
+        const part = await client.send(
+          new UploadPartCommand({
+            Bucket: bucket,
+            Key,
+            UploadId: uploadId,
+            PartNumber: n,
+            Body: chunk,
+            ContentLength: chunk.length,
+          }),
+        );
+        parts.push({ PartNumber: n, ETag: part.ETag });
+      }
+      const done = await client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts },
+          ...(opts.ifAbsent ? { IfNoneMatch: '*' } : {}),
+        }),
+      );
+      return { status: 'created', ...(done.ETag ? { etag: done.ETag } : {}) };
+    } catch (error) {
+      if (uploadId) {
+        await client
+          .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId: uploadId }))
+          .catch(() => undefined);
+      }
+      if (opts.ifAbsent && statusOf(error) === 412) return { status: 'exists' };
+      throw storeError('multipart put', Key, error);
+    }
+  }
+
+  return {
+    url: `s3://${bucket}${prefix === '' ? '' : `/${prefix}`}`,
+    put(key, body, opts = {}) {
+      return body.length > partSize ? putMultipart(key, body, opts) : putSingle(key, body, opts);
+    },
+    async get(key) {
+      try {
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: full(key) }));
+        if (!out.Body) throw new Error('empty body');
+        return Buffer.from(await out.Body.transformToByteArray());
+      } catch (error) {
+        if (statusOf(error) === 404) {
+          throw new LoglakeError('LOGLAKE_STORE_NOT_FOUND', `no object ${full(key)}`, { cause: error });
+        }
+        throw storeError('get', full(key), error);
+      }
+    },
+    async head(key): Promise<HeadResult | null> {
+      try {
+        const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: full(key) }));
+        return { size: out.ContentLength ?? 0, metadata: out.Metadata ?? {} };
+      } catch (error) {
+        if (statusOf(error) === 404) return null;
+        throw storeError('head', full(key), error);
+      }
+    },
+    async *list(listPrefix): AsyncIterable<ObjectInfo> {
+      let token: string | undefined;
+      do {
+        const page = await client.send(
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: full(listPrefix),
+            MaxKeys: pageSize,
+            ...(token ? { ContinuationToken: token } : {}),
+          }),
+        );
+        for (const item of page.Contents ?? []) {
+          if (item.Key === undefined) continue;
+          yield { key: item.Key.slice(root.length), size: item.Size ?? 0 };
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    },
+    async delete(key) {
+      try {
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: full(key) }));
+      } catch (error) {
+        throw storeError('delete', full(key), error);
+      }
+    },
+    async checkWritable() {
+      try {
+        await client.send(new HeadBucketCommand({ Bucket: bucket }));
+      } catch (cause) {
+        throw new LoglakeError('LOGLAKE_STORE_UNAVAILABLE', `bucket ${bucket} is not reachable (${nameOf(cause) ?? statusOf(cause) ?? 'error'})`, {
+          cause,
+        });
+      }
+      const probe = `_loglake/probe-${process.pid}-${Date.now()}`;
+      try {
+        await putSingle(probe, Buffer.from('probe'), {});
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: full(probe) }));
+      } catch (cause) {
+        throw new LoglakeError('LOGLAKE_STORE_UNAVAILABLE', `bucket ${bucket} is not writable under "${root}"`, {
+          cause,
+        });
+      }
+    },
+  };
+}

@@ -1,0 +1,5 @@
+export * from './paths.ts';
+export * from './kafka.ts';
+export * from './s3.ts';
+export * from './prometheus.ts';
+export * from './stack.ts';

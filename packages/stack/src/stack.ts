@@ -1,0 +1,171 @@
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { LoglakeError } from '@loglake/core';
+import { createKafkaAdmin } from '@loglake/kafka';
+import type { S3ClientConfig } from '@loglake/object-store';
+import {
+  SINGLE_BROKER,
+  THREE_BROKERS,
+  bootstrapServers,
+  kafkaNodeRunning,
+  nodeName,
+  startKafkaCluster,
+  stopKafkaCluster,
+  type KafkaClusterSpec,
+} from './kafka.ts';
+import { stackPaths, type StackPaths } from './paths.ts';
+import { PROMETHEUS, prometheusRunning, startPrometheus, stopPrometheus } from './prometheus.ts';
+import { S3_SERVER, s3ClientConfig, s3Running, startS3, stopS3 } from './s3.ts';
+
+export type KafkaLayout = 'single' | 'three';
+
+export interface StackOptions {
+  /** Which Kafka clusters to run: the one-broker default, the three-node one, or both. */
+  readonly kafka?: readonly KafkaLayout[];
+  readonly s3?: boolean;
+  /** `auto` starts Prometheus when the binary is on PATH and says so when it is not. */
+  readonly prometheus?: 'auto' | 'required' | 'off';
+  /** Folder for the stack's cache, data, logs and pid files (default `.stack` in the repo). */
+  readonly stackDir?: string;
+  /** Time limit for each component to become ready. */
+  readonly timeoutMs?: number;
+  readonly log?: (message: string) => void;
+}
+
+export interface StackInfo {
+  readonly paths: StackPaths;
+  readonly kafka: Partial<Record<KafkaLayout, readonly string[]>>;
+  readonly s3?: S3ClientConfig & { readonly bucket: string };
+  readonly prometheusUrl?: string;
+  /** Components this call started (the rest were already running). */
+  readonly started: readonly string[];
+}
+
+/** Topics of the pipeline, created on the one-broker default cluster. */
+export const PIPELINE_TOPICS = ['log-data', 'log-data-dlq'] as const;
+
+const LAYOUTS: Record<KafkaLayout, KafkaClusterSpec> = { single: SINGLE_BROKER, three: THREE_BROKERS };
+
+export function clusterSpec(layout: KafkaLayout): KafkaClusterSpec {
+  return LAYOUTS[layout];
+}
+
+function onPath(binary: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, binary);
+    if (dir !== '' && existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+async function ensurePipelineTopics(spec: KafkaClusterSpec): Promise<void> {
+  const admin = createKafkaAdmin({
+    brokers: bootstrapServers(spec),
+    clientId: 'loglake-stack',
+    ssl: false,
+    connectionTimeoutMs: 3000,
+    requestTimeoutMs: 30000,
+  });
+  await admin.connect();
+  try {
+    for (const topic of PIPELINE_TOPICS) {
+      await admin.ensureTopic({ topic, partitions: 6, replicationFactor: spec.replicationFactor });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Starts what is not running yet (idempotent) and returns where everything listens. */
+export async function stackUp(options: StackOptions = {}): Promise<StackInfo> {
+  const paths = stackPaths(options.stackDir);
+  const log = options.log ?? (() => undefined);
+  const ctx = { paths, timeoutMs: options.timeoutMs ?? 120_000, log };
+  const layouts = options.kafka ?? ['single'];
+  const started: string[] = [];
+  const kafka: Partial<Record<KafkaLayout, readonly string[]>> = {};
+
+  const tasks: Promise<void>[] = [];
+  if (options.s3 ?? true) {
+    tasks.push(startS3(ctx).then((s) => void (s && started.push(S3_SERVER.name))));
+  }
+  for (const layout of layouts) {
+    const spec = LAYOUTS[layout];
+    tasks.push(
+      startKafkaCluster(ctx, spec).then(async (names) => {
+        started.push(...names);
+        if (layout === 'single') await ensurePipelineTopics(spec);
+        kafka[layout] = bootstrapServers(spec);
+      }),
+    );
+  }
+  const results = await Promise.allSettled(tasks);
+  const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (failures.length > 0) {
+    const messages = failures.map((f) => (f instanceof Error ? f.message : String(f)));
+    throw new LoglakeError('LOGLAKE_STACK_START_FAILED', messages.join('\n'), { cause: failures[0] });
+  }
+
+  let prometheusUrl: string | undefined;
+  const mode = options.prometheus ?? 'auto';
+  if (mode !== 'off') {
+    const binary = onPath('prometheus');
+    if (binary) {
+      if (await startPrometheus({ ...ctx, binary })) started.push(PROMETHEUS.name);
+      prometheusUrl = `http://127.0.0.1:${PROMETHEUS.port}`;
+    } else if (mode === 'required') {
+      throw new LoglakeError(
+        'LOGLAKE_STACK_START_FAILED',
+        'prometheus is not on PATH (Debian/Ubuntu: apt-get install prometheus; macOS: brew install prometheus)',
+      );
+    } else {
+      log('prometheus is not on PATH: metrics will not be scraped (apt-get install prometheus to add it)');
+    }
+  }
+
+  return {
+    paths,
+    kafka,
+    ...(options.s3 ?? true ? { s3: { ...s3ClientConfig(), bucket: S3_SERVER.bucket } } : {}),
+    ...(prometheusUrl ? { prometheusUrl } : {}),
+    started,
+  };
+}
+
+/** Stops the named components, or everything of the stack that runs. Returns what it stopped. */
+export async function stackDown(options: { stackDir?: string; only?: readonly string[] } = {}): Promise<string[]> {
+  const paths = stackPaths(options.stackDir);
+  const wants = (name: string) => !options.only || options.only.includes(name);
+  const stopped: string[] = [];
+  if (wants(PROMETHEUS.name) && (await stopPrometheus(paths))) stopped.push(PROMETHEUS.name);
+  const clusters = await Promise.all(
+    Object.values(LAYOUTS)
+      .filter((spec) => wants(spec.name))
+      .map((spec) => stopKafkaCluster(paths, spec)),
+  );
+  stopped.push(...clusters.flat());
+  if (wants(S3_SERVER.name) && (await stopS3(paths))) stopped.push(S3_SERVER.name);
+  return stopped;
+}
+
+export interface ComponentStatus {
+  readonly name: string;
+  readonly running: boolean;
+  readonly address: string;
+}
+
+export function stackStatus(options: { stackDir?: string } = {}): ComponentStatus[] {
+  const paths = stackPaths(options.stackDir);
+  const kafkaNodes = Object.values(LAYOUTS).flatMap((spec) =>
+    spec.nodes.map((n) => ({
+      name: nodeName(spec, n.id),
+      running: kafkaNodeRunning(paths, spec, n.id),
+      address: `127.0.0.1:${n.port}`,
+    })),
+  );
+  return [
+    ...kafkaNodes,
+    { name: S3_SERVER.name, running: s3Running(paths), address: `http://127.0.0.1:${S3_SERVER.port}` },
+    { name: PROMETHEUS.name, running: prometheusRunning(paths), address: `http://127.0.0.1:${PROMETHEUS.port}` },
+  ];
+}

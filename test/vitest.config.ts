@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config';
+import { baseTest } from '../vitest.base.ts';
 
 // Integration and end-to-end tests: real Kafka and a real S3 server, started once per run
 // by the global setup (or reused when `pnpm stack:up` already runs them).
 export default defineConfig({
   test: {
+    ...baseTest,
     include: ['**/*.test.ts'],
     exclude: ['**/node_modules/**'],
     globalSetup: ['./support/global-setup.ts'],
@@ -11,6 +13,5 @@ export default defineConfig({
     hookTimeout: 300_000,
     // Files share one broker and one S3 server on 2 cores: run them one at a time.
     fileParallelism: false,
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });

@@ -15,7 +15,10 @@ test('10,000 messages produced with acks=all are all consumed back, and commits 
   try {
     for (let batch = 0; batch < 20; batch += 1) {
       const records = Array.from({ length: 500 }, (_, i) => {
-        const value = JSON.stringify({ seq: batch * 500 + i, text: `message ${batch * 500 + i} ünïcødé ✓` });
+        const value = JSON.stringify({
+          seq: batch * 500 + i,
+          text: `message ${batch * 500 + i} ünïcødé ✓`,
+        });
         sent.push(value);
         return { key: `user-${(batch * 500 + i) % 97}`, value };
       });

@@ -39,7 +39,11 @@ export async function consumeAll(
     await new Promise<void>((resolve, reject) => {
       let watchdog = setTimeout(onStall, stallMs);
       function onStall() {
-        reject(new Error(`no progress for ${stallMs} ms; ${records.length} records read, partitions left: ${[...pending].join(',')}`));
+        reject(
+          new Error(
+            `no progress for ${stallMs} ms; ${records.length} records read, partitions left: ${[...pending].join(',')}`,
+          ),
+        );
       }
       consumer.onCrash((error, willRestart) => {
         if (!willRestart) reject(error instanceof Error ? error : new Error(String(error)));
@@ -55,7 +59,8 @@ export async function consumeAll(
           const last = batch.records.at(-1);
           if (last) {
             const next = (BigInt(last.offset) + 1n).toString();
-            if (options.commit) await consumer.commit([{ topic, partition: batch.partition, offset: next }]);
+            if (options.commit)
+              await consumer.commit([{ topic, partition: batch.partition, offset: next }]);
             if (BigInt(next) >= (ends.get(batch.partition) ?? 0n)) pending.delete(batch.partition);
           }
           if (pending.size === 0) {

@@ -9,8 +9,16 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
-export function kafkaConfig(brokers: readonly string[] = inject('kafkaBrokers')): KafkaClientConfig {
-  return { brokers, clientId: 'loglake-test', ssl: false, connectionTimeoutMs: 3000, requestTimeoutMs: 30000 };
+export function kafkaConfig(
+  brokers: readonly string[] = inject('kafkaBrokers'),
+): KafkaClientConfig {
+  return {
+    brokers,
+    clientId: 'loglake-test',
+    ssl: false,
+    connectionTimeoutMs: 3000,
+    requestTimeoutMs: 30000,
+  };
 }
 
 export function s3Client(): S3Client {
@@ -36,7 +44,6 @@ export interface Fixtures {
 }
 
 export const test = base.extend<Fixtures>({
-  // eslint-disable-next-line no-empty-pattern
   kafka: async ({}, use) => {
     await use(kafkaConfig());
   },
@@ -57,7 +64,6 @@ export const test = base.extend<Fixtures>({
     await use(groupId);
     await admin.deleteGroups([groupId]).catch(() => undefined); // never joined: nothing to delete
   },
-  // eslint-disable-next-line no-empty-pattern
   s3: async ({}, use) => {
     const client = s3Client();
     await use(client);

@@ -25,7 +25,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     log: (m) => process.stderr.write(`[stack] ${m}\n`),
   });
   const brokers = info.kafka.single;
-  if (!brokers || !info.s3?.credentials || !info.s3.endpoint) throw new Error('stack returned no endpoints');
+  if (!brokers || !info.s3?.credentials || !info.s3.endpoint)
+    throw new Error('stack returned no endpoints');
   project.provide('kafkaBrokers', [...brokers]);
   project.provide('s3', {
     endpoint: info.s3.endpoint,

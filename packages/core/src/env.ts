@@ -10,9 +10,12 @@ export const envBoolean = z
   .transform((v) => v === 'true' || v === '1');
 
 /** A comma-separated list with empty entries removed. */
-export const envList = z
-  .string()
-  .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
+export const envList = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0),
+);
 
 /** A positive integer written in decimal. */
 export const envPositiveInt = z.coerce.number().int().positive();
@@ -38,7 +41,11 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: Env, what: string)
     const key = issue.path.join('.') || '(root)';
     return `${key}: ${issue.message}`;
   });
-  throw new LoglakeError('LOGLAKE_CONFIG_INVALID', `invalid ${what} configuration:\n  ${problems.join('\n  ')}`, {
-    details: { problems },
-  });
+  throw new LoglakeError(
+    'LOGLAKE_CONFIG_INVALID',
+    `invalid ${what} configuration:\n  ${problems.join('\n  ')}`,
+    {
+      details: { problems },
+    },
+  );
 }

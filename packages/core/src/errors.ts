@@ -40,7 +40,11 @@ export class LoglakeError extends Error {
 }
 
 export function isLoglakeError(value: unknown): value is LoglakeError {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[BRAND] === true
+  );
 }
 
 export function hasCode(value: unknown, code: ErrorCode): value is LoglakeError {

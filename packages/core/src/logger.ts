@@ -14,6 +14,9 @@ export function createLogger(options: LoggerOptions): Logger {
     level: options.level ?? 'info',
     base: { service: options.name },
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: ['*.password', '*.secretAccessKey', '*.apiKeys', '*.credential'], censor: '[redacted]' },
+    redact: {
+      paths: ['*.password', '*.secretAccessKey', '*.apiKeys', '*.credential'],
+      censor: '[redacted]',
+    },
   });
 }

@@ -16,6 +16,13 @@ export interface ClusterInfo {
   readonly brokers: readonly { nodeId: number; host: string; port: number }[];
 }
 
+export interface PartitionMetadata {
+  readonly partition: number;
+  readonly leader: number;
+  readonly replicas: readonly number[];
+  readonly isr: readonly number[];
+}
+
 export interface PartitionOffsets {
   readonly partition: number;
   /** Log start offset (oldest retained record). */
@@ -34,8 +41,12 @@ export interface KafkaAdmin {
   ensureTopic(spec: TopicSpec): Promise<boolean>;
   deleteTopics(topics: readonly string[]): Promise<void>;
   topicOffsets(topic: string): Promise<PartitionOffsets[]>;
+  partitions(topic: string): Promise<PartitionMetadata[]>;
   /** Committed offsets of a group; `-1` where the group has committed nothing. */
-  committedOffsets(groupId: string, topic: string): Promise<{ partition: number; offset: string }[]>;
+  committedOffsets(
+    groupId: string,
+    topic: string,
+  ): Promise<{ partition: number; offset: string }[]>;
   deleteGroups(groupIds: readonly string[]): Promise<void>;
 }
 
@@ -57,7 +68,10 @@ export function createKafkaAdmin(config: KafkaClientConfig, logger?: Logger): Ka
             topic: spec.topic,
             numPartitions: spec.partitions,
             replicationFactor: spec.replicationFactor,
-            configEntries: Object.entries(spec.configs ?? {}).map(([name, value]) => ({ name, value })),
+            configEntries: Object.entries(spec.configs ?? {}).map(([name, value]) => ({
+              name,
+              value,
+            })),
           },
         ],
       });
@@ -68,6 +82,15 @@ export function createKafkaAdmin(config: KafkaClientConfig, logger?: Logger): Ka
     async topicOffsets(topic) {
       const offsets = await admin.fetchTopicOffsets(topic);
       return offsets.map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
+    },
+    async partitions(topic) {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      return (topics[0]?.partitions ?? []).map((p) => ({
+        partition: p.partitionId,
+        leader: p.leader,
+        replicas: p.replicas,
+        isr: p.isr,
+      }));
     },
     async committedOffsets(groupId, topic) {
       const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });

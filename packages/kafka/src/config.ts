@@ -8,7 +8,11 @@ export interface KafkaClientConfig {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly ssl: boolean;
-  readonly sasl?: { readonly mechanism: SaslMechanism; readonly username: string; readonly password: string };
+  readonly sasl?: {
+    readonly mechanism: SaslMechanism;
+    readonly username: string;
+    readonly password: string;
+  };
   readonly connectionTimeoutMs: number;
   readonly requestTimeoutMs: number;
 }
@@ -26,11 +30,19 @@ const schema = z
   })
   .superRefine((v, ctx) => {
     if (v.KAFKA_BROKERS.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['KAFKA_BROKERS'], message: 'list at least one host:port' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['KAFKA_BROKERS'],
+        message: 'list at least one host:port',
+      });
     }
     for (const broker of v.KAFKA_BROKERS) {
       if (!/^[^:\s]+:\d+$/.test(broker)) {
-        ctx.addIssue({ code: 'custom', path: ['KAFKA_BROKERS'], message: `"${broker}" is not host:port` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['KAFKA_BROKERS'],
+          message: `"${broker}" is not host:port`,
+        });
       }
     }
     if (v.KAFKA_SASL_MECHANISM && (!v.KAFKA_SASL_USERNAME || !v.KAFKA_SASL_PASSWORD)) {

@@ -91,12 +91,14 @@ export function createKafkaConsumer(
   return {
     connect: () => consumer.connect(),
     disconnect: () => consumer.disconnect(),
-    subscribe: (topic, opts = {}) => consumer.subscribe({ topic, fromBeginning: opts.fromBeginning ?? false }),
+    subscribe: (topic, opts = {}) =>
+      consumer.subscribe({ topic, fromBeginning: opts.fromBeginning ?? false }),
     run(handler) {
       return consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, heartbeat, resolveOffset, isRunning, isStale }) => {
+        eachBatch: async (payload) => {
+          const { batch } = payload;
           const records: ConsumedRecord[] = batch.messages.map((m) => ({
             partition: batch.partition,
             offset: m.offset,
@@ -106,8 +108,18 @@ export function createKafkaConsumer(
             headers: headersToStrings(m.headers),
           }));
           await handler(
-            { topic: batch.topic, partition: batch.partition, highWatermark: batch.highWatermark, records },
-            { heartbeat, resolveOffset, isRunning, isStale },
+            {
+              topic: batch.topic,
+              partition: batch.partition,
+              highWatermark: batch.highWatermark,
+              records,
+            },
+            {
+              heartbeat: () => payload.heartbeat(),
+              resolveOffset: (offset) => payload.resolveOffset(offset),
+              isRunning: () => payload.isRunning(),
+              isStale: () => payload.isStale(),
+            },
           );
         },
       });

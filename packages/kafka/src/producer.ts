@@ -45,7 +45,8 @@ export function createKafkaProducer(
     allowAutoTopicCreation: false,
     retry: { retries: options.retries ?? 5 },
   });
-  const compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+  const compression =
+    options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
   return {
     connect: () => producer.connect(),
     disconnect: () => producer.disconnect(),

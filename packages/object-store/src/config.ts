@@ -24,7 +24,8 @@ const schema = z
       ctx.addIssue({
         code: 'custom',
         path: ['S3_ACCESS_KEY_ID'],
-        message: 'set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither for the default chain',
+        message:
+          'set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither for the default chain',
       });
     }
   });
@@ -35,7 +36,9 @@ export function parseS3Env(env: Env): S3ClientConfig {
     ...(v.S3_ENDPOINT ? { endpoint: v.S3_ENDPOINT } : {}),
     region: v.S3_REGION,
     ...(v.S3_ACCESS_KEY_ID && v.S3_SECRET_ACCESS_KEY
-      ? { credentials: { accessKeyId: v.S3_ACCESS_KEY_ID, secretAccessKey: v.S3_SECRET_ACCESS_KEY } }
+      ? {
+          credentials: { accessKeyId: v.S3_ACCESS_KEY_ID, secretAccessKey: v.S3_SECRET_ACCESS_KEY },
+        }
       : {}),
     // A custom endpoint (MinIO, S3Proxy, versitygw) almost always wants path-style.
     forcePathStyle: v.S3_FORCE_PATH_STYLE ?? v.S3_ENDPOINT !== undefined,

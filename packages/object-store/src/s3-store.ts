@@ -54,11 +54,15 @@ function nameOf(error: unknown): string | undefined {
 function storeError(action: string, key: string, cause: unknown): LoglakeError {
   const status = statusOf(cause);
   const retryable = status === undefined || status >= 500 || status === 409 || status === 429;
-  return new LoglakeError('LOGLAKE_STORE_WRITE_FAILED', `${action} ${key} failed (${nameOf(cause) ?? status ?? 'error'})`, {
-    retryable,
-    cause,
-    details: { status },
-  });
+  return new LoglakeError(
+    'LOGLAKE_STORE_WRITE_FAILED',
+    `${action} ${key} failed (${nameOf(cause) ?? status ?? 'error'})`,
+    {
+      retryable,
+      cause,
+      details: { status },
+    },
+  );
 }
 
 /** Creates the bucket if it is missing (for local stacks and tests; production buckets exist). */
@@ -167,7 +171,9 @@ export function createS3Store(client: S3Client, options: S3StoreOptions): Object
         return Buffer.from(await out.Body.transformToByteArray());
       } catch (error) {
         if (statusOf(error) === 404) {
-          throw new LoglakeError('LOGLAKE_STORE_NOT_FOUND', `no object ${full(key)}`, { cause: error });
+          throw new LoglakeError('LOGLAKE_STORE_NOT_FOUND', `no object ${full(key)}`, {
+            cause: error,
+          });
         }
         throw storeError('get', full(key), error);
       }
@@ -210,18 +216,26 @@ export function createS3Store(client: S3Client, options: S3StoreOptions): Object
       try {
         await client.send(new HeadBucketCommand({ Bucket: bucket }));
       } catch (cause) {
-        throw new LoglakeError('LOGLAKE_STORE_UNAVAILABLE', `bucket ${bucket} is not reachable (${nameOf(cause) ?? statusOf(cause) ?? 'error'})`, {
-          cause,
-        });
+        throw new LoglakeError(
+          'LOGLAKE_STORE_UNAVAILABLE',
+          `bucket ${bucket} is not reachable (${nameOf(cause) ?? statusOf(cause) ?? 'error'})`,
+          {
+            cause,
+          },
+        );
       }
       const probe = `_loglake/probe-${process.pid}-${Date.now()}`;
       try {
         await putSingle(probe, Buffer.from('probe'), {});
         await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: full(probe) }));
       } catch (cause) {
-        throw new LoglakeError('LOGLAKE_STORE_UNAVAILABLE', `bucket ${bucket} is not writable under "${root}"`, {
-          cause,
-        });
+        throw new LoglakeError(
+          'LOGLAKE_STORE_UNAVAILABLE',
+          `bucket ${bucket} is not writable under "${root}"`,
+          {
+            cause,
+          },
+        );
       }
     },
   };

@@ -11,7 +11,8 @@ export interface PutOptions {
   readonly contentType?: string;
 }
 
-export type PutResult = { readonly status: 'created'; readonly etag?: string } | { readonly status: 'exists' };
+export type PutResult =
+  { readonly status: 'created'; readonly etag?: string } | { readonly status: 'exists' };
 
 export interface HeadResult {
   readonly size: number;

@@ -17,7 +17,9 @@ function describe(info: StackInfo): string {
     lines.push(`  kafka (${layout}):   ${brokers.join(',')}`);
   }
   if (info.s3) {
-    lines.push(`  s3:             ${info.s3.endpoint ?? ''} bucket=${info.s3.bucket} (key loglake / loglake-secret)`);
+    lines.push(
+      `  s3:             ${info.s3.endpoint ?? ''} bucket=${info.s3.bucket} (key loglake / loglake-secret)`,
+    );
   }
   if (info.prometheusUrl) lines.push(`  prometheus:     ${info.prometheusUrl}`);
   lines.push(`  logs:           ${info.paths.logs}`);
@@ -52,13 +54,16 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'status': {
-      for (const c of stackStatus()) log(`${c.running ? 'up  ' : 'down'}  ${c.name.padEnd(11)} ${c.address}`);
+      for (const c of stackStatus())
+        log(`${c.running ? 'up  ' : 'down'}  ${c.name.padEnd(11)} ${c.address}`);
       return 0;
     }
     case 'start': {
       const info = await stackUp({ kafka, prometheus, timeoutMs, log });
       log(`stack ready\n${describe(info)}`);
-      log('the gateway and sink are not built yet: only the stack runs. Ctrl-C stops what this command started.');
+      log(
+        'the gateway and sink are not built yet: only the stack runs. Ctrl-C stops what this command started.',
+      );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

@@ -1,5 +1,13 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -70,7 +78,12 @@ export function startDaemon(spec: DaemonSpec): number {
 }
 
 /** Stops a daemon: SIGTERM, then SIGKILL after `graceMs`. Resolves when it is gone. */
-export async function stopDaemon(runDir: string, name: string, marker: string, graceMs = 20000): Promise<boolean> {
+export async function stopDaemon(
+  runDir: string,
+  name: string,
+  marker: string,
+  graceMs = 20000,
+): Promise<boolean> {
   const pid = runningPid(runDir, name, marker);
   rmSync(pidFile(runDir, name), { force: true });
   if (pid === null) return false;

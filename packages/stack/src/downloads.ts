@@ -21,7 +21,15 @@ export async function ensureMavenJars(options: {
   mkdirSync(tmp, { recursive: true });
   await runCommand(
     'mvn',
-    ['-B', '-q', '-f', options.pom, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${tmp}`],
+    [
+      '-B',
+      '-q',
+      '-f',
+      options.pom,
+      'dependency:copy-dependencies',
+      '-DincludeScope=runtime',
+      `-DoutputDirectory=${tmp}`,
+    ],
     { logFile: options.logFile, what: `fetching ${options.name} jars with Maven` },
   );
   if (readdirSync(tmp).filter((f) => f.endsWith('.jar')).length === 0) {

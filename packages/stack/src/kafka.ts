@@ -117,7 +117,13 @@ function clusterId(paths: StackPaths, spec: KafkaClusterSpec): string {
   return id;
 }
 
-function javaArgs(ctx: KafkaContext, jars: string, heapMb: number, mainClass: string, rest: string[]): string[] {
+function javaArgs(
+  ctx: KafkaContext,
+  jars: string,
+  heapMb: number,
+  mainClass: string,
+  rest: string[],
+): string[] {
   return [
     `-Xmx${heapMb}m`,
     `-Xms${Math.min(256, heapMb)}m`,
@@ -132,7 +138,12 @@ function javaArgs(ctx: KafkaContext, jars: string, heapMb: number, mainClass: st
 }
 
 /** Starts one node (formatting its storage on first start) without waiting for it. */
-async function launchNode(ctx: KafkaContext, spec: KafkaClusterSpec, node: KafkaNodeSpec, jars: string) {
+async function launchNode(
+  ctx: KafkaContext,
+  spec: KafkaClusterSpec,
+  node: KafkaNodeSpec,
+  jars: string,
+) {
   const name = nodeName(spec, node.id);
   const dir = nodeDir(ctx.paths, spec, node.id);
   const config = join(dir, 'server.properties');
@@ -146,7 +157,13 @@ async function launchNode(ctx: KafkaContext, spec: KafkaClusterSpec, node: Kafka
     ctx.log(`formatting storage of ${name}`);
     await runCommand(
       'java',
-      javaArgs(ctx, jars, 256, 'kafka.tools.StorageTool', ['format', '-t', clusterId(ctx.paths, spec), '-c', config]),
+      javaArgs(ctx, jars, 256, 'kafka.tools.StorageTool', [
+        'format',
+        '-t',
+        clusterId(ctx.paths, spec),
+        '-c',
+        config,
+      ]),
       { logFile, what: `formatting Kafka storage of ${name}` },
     );
   }
@@ -162,7 +179,13 @@ async function launchNode(ctx: KafkaContext, spec: KafkaClusterSpec, node: Kafka
 }
 
 function clientConfig(brokers: string[]): KafkaClientConfig {
-  return { brokers, clientId: 'loglake-stack', ssl: false, connectionTimeoutMs: 1000, requestTimeoutMs: 5000 };
+  return {
+    brokers,
+    clientId: 'loglake-stack',
+    ssl: false,
+    connectionTimeoutMs: 1000,
+    requestTimeoutMs: 5000,
+  };
 }
 
 /** Resolves once the broker at `port` answers metadata and the cluster sees `expectBrokers` brokers. */
@@ -180,12 +203,17 @@ async function probeBroker(port: number, expectBrokers: number): Promise<void> {
 }
 
 /** Starts every node of the cluster that is not running, and waits until all are registered. */
-export async function startKafkaCluster(ctx: KafkaContext, spec: KafkaClusterSpec): Promise<string[]> {
+export async function startKafkaCluster(
+  ctx: KafkaContext,
+  spec: KafkaClusterSpec,
+): Promise<string[]> {
   const jars = await kafkaJars(ctx);
   const launched = [];
-  for (const node of spec.nodes) launched.push({ node, ...(await launchNode(ctx, spec, node, jars)) });
+  for (const node of spec.nodes)
+    launched.push({ node, ...(await launchNode(ctx, spec, node, jars)) });
   for (const l of launched) {
-    if (l.started) ctx.log(`started ${l.name} (pid ${l.pid}) on 127.0.0.1:${l.node.port}; log ${l.logFile}`);
+    if (l.started)
+      ctx.log(`started ${l.name} (pid ${l.pid}) on 127.0.0.1:${l.node.port}; log ${l.logFile}`);
   }
   for (const l of launched) {
     await waitUntilReady(() => probeBroker(l.node.port, spec.nodes.length), {
@@ -199,7 +227,11 @@ export async function startKafkaCluster(ctx: KafkaContext, spec: KafkaClusterSpe
 }
 
 /** Starts one node of a cluster again (after `killKafkaNode`) and waits until it serves. */
-export async function startKafkaNode(ctx: KafkaContext, spec: KafkaClusterSpec, id: number): Promise<void> {
+export async function startKafkaNode(
+  ctx: KafkaContext,
+  spec: KafkaClusterSpec,
+  id: number,
+): Promise<void> {
   const node = spec.nodes.find((n) => n.id === id);
   if (!node) throw new Error(`${spec.name} has no node ${id}`);
   const l = await launchNode(ctx, spec, node, await kafkaJars(ctx));
@@ -211,15 +243,32 @@ export async function startKafkaNode(ctx: KafkaContext, spec: KafkaClusterSpec, 
   });
 }
 
-export function killKafkaNode(paths: StackPaths, spec: KafkaClusterSpec, id: number): Promise<boolean> {
-  return killDaemon(paths.run, nodeName(spec, id), join(nodeDir(paths, spec, id), 'server.properties'));
+export function killKafkaNode(
+  paths: StackPaths,
+  spec: KafkaClusterSpec,
+  id: number,
+): Promise<boolean> {
+  return killDaemon(
+    paths.run,
+    nodeName(spec, id),
+    join(nodeDir(paths, spec, id), 'server.properties'),
+  );
 }
 
 export function kafkaNodeRunning(paths: StackPaths, spec: KafkaClusterSpec, id: number): boolean {
-  return runningPid(paths.run, nodeName(spec, id), join(nodeDir(paths, spec, id), 'server.properties')) !== null;
+  return (
+    runningPid(
+      paths.run,
+      nodeName(spec, id),
+      join(nodeDir(paths, spec, id), 'server.properties'),
+    ) !== null
+  );
 }
 
-export async function stopKafkaCluster(paths: StackPaths, spec: KafkaClusterSpec): Promise<string[]> {
+export async function stopKafkaCluster(
+  paths: StackPaths,
+  spec: KafkaClusterSpec,
+): Promise<string[]> {
   // All nodes at once: stopped one by one, the last ones would wait for a quorum that is gone.
   const results = await Promise.all(
     spec.nodes.map(async (node) => {

@@ -13,7 +13,11 @@ export interface RunOptions {
 }
 
 /** Runs a command to completion with its output in `logFile`; a non-zero exit is a coded error. */
-export async function runCommand(cmd: string, args: readonly string[], options: RunOptions): Promise<void> {
+export async function runCommand(
+  cmd: string,
+  args: readonly string[],
+  options: RunOptions,
+): Promise<void> {
   mkdirSync(dirname(options.logFile), { recursive: true });
   const fd = openSync(options.logFile, 'a');
   try {
@@ -34,7 +38,9 @@ export async function runCommand(cmd: string, args: readonly string[], options: 
     }
   } catch (error) {
     if (error instanceof LoglakeError) throw error;
-    throw new LoglakeError('LOGLAKE_STACK_COMMAND_FAILED', `${options.what}: cannot run ${cmd}`, { cause: error });
+    throw new LoglakeError('LOGLAKE_STACK_COMMAND_FAILED', `${options.what}: cannot run ${cmd}`, {
+      cause: error,
+    });
   } finally {
     closeSync(fd);
   }

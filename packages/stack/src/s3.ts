@@ -67,7 +67,9 @@ export async function startS3(ctx: S3Context): Promise<boolean> {
       runDir: ctx.paths.run,
       marker: dir,
     });
-    ctx.log(`started s3 (versitygw ${S3_SERVER.version}, pid ${pid}) on 127.0.0.1:${S3_SERVER.port}; log ${logFile}`);
+    ctx.log(
+      `started s3 (versitygw ${S3_SERVER.version}, pid ${pid}) on 127.0.0.1:${S3_SERVER.port}; log ${logFile}`,
+    );
   }
   const client = createS3Client(s3ClientConfig());
   try {

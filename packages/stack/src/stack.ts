@@ -44,7 +44,10 @@ export interface StackInfo {
 /** Topics of the pipeline, created on the one-broker default cluster. */
 export const PIPELINE_TOPICS = ['log-data', 'log-data-dlq'] as const;
 
-const LAYOUTS: Record<KafkaLayout, KafkaClusterSpec> = { single: SINGLE_BROKER, three: THREE_BROKERS };
+const LAYOUTS: Record<KafkaLayout, KafkaClusterSpec> = {
+  single: SINGLE_BROKER,
+  three: THREE_BROKERS,
+};
 
 export function clusterSpec(layout: KafkaLayout): KafkaClusterSpec {
   return LAYOUTS[layout];
@@ -103,7 +106,9 @@ export async function stackUp(options: StackOptions = {}): Promise<StackInfo> {
   const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
   if (failures.length > 0) {
     const messages = failures.map((f) => (f instanceof Error ? f.message : String(f)));
-    throw new LoglakeError('LOGLAKE_STACK_START_FAILED', messages.join('\n'), { cause: failures[0] });
+    throw new LoglakeError('LOGLAKE_STACK_START_FAILED', messages.join('\n'), {
+      cause: failures[0],
+    });
   }
 
   let prometheusUrl: string | undefined;
@@ -119,21 +124,25 @@ export async function stackUp(options: StackOptions = {}): Promise<StackInfo> {
         'prometheus is not on PATH (Debian/Ubuntu: apt-get install prometheus; macOS: brew install prometheus)',
       );
     } else {
-      log('prometheus is not on PATH: metrics will not be scraped (apt-get install prometheus to add it)');
+      log(
+        'prometheus is not on PATH: metrics will not be scraped (apt-get install prometheus to add it)',
+      );
     }
   }
 
   return {
     paths,
     kafka,
-    ...(options.s3 ?? true ? { s3: { ...s3ClientConfig(), bucket: S3_SERVER.bucket } } : {}),
+    ...((options.s3 ?? true) ? { s3: { ...s3ClientConfig(), bucket: S3_SERVER.bucket } } : {}),
     ...(prometheusUrl ? { prometheusUrl } : {}),
     started,
   };
 }
 
 /** Stops the named components, or everything of the stack that runs. Returns what it stopped. */
-export async function stackDown(options: { stackDir?: string; only?: readonly string[] } = {}): Promise<string[]> {
+export async function stackDown(
+  options: { stackDir?: string; only?: readonly string[] } = {},
+): Promise<string[]> {
   const paths = stackPaths(options.stackDir);
   const wants = (name: string) => !options.only || options.only.includes(name);
   const stopped: string[] = [];
@@ -165,7 +174,15 @@ export function stackStatus(options: { stackDir?: string } = {}): ComponentStatu
   );
   return [
     ...kafkaNodes,
-    { name: S3_SERVER.name, running: s3Running(paths), address: `http://127.0.0.1:${S3_SERVER.port}` },
-    { name: PROMETHEUS.name, running: prometheusRunning(paths), address: `http://127.0.0.1:${PROMETHEUS.port}` },
+    {
+      name: S3_SERVER.name,
+      running: s3Running(paths),
+      address: `http://127.0.0.1:${S3_SERVER.port}`,
+    },
+    {
+      name: PROMETHEUS.name,
+      running: prometheusRunning(paths),
+      address: `http://127.0.0.1:${PROMETHEUS.port}`,
+    },
   ];
 }

@@ -17,7 +17,10 @@ export interface WaitOptions {
  * Polls `probe` until it resolves. On time-out, or when the watched process exits,
  * throws an error naming what did not start, where its log is, and its last lines.
  */
-export async function waitUntilReady(probe: () => Promise<void>, options: WaitOptions): Promise<void> {
+export async function waitUntilReady(
+  probe: () => Promise<void>,
+  options: WaitOptions,
+): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -29,7 +32,9 @@ export async function waitUntilReady(probe: () => Promise<void>, options: WaitOp
     }
     const died = options.pid !== undefined && isExited(options.pid);
     if (died || Date.now() >= deadline) {
-      const why = died ? 'exited during start-up' : `not ready after ${Math.round(options.timeoutMs / 1000)} s`;
+      const why = died
+        ? 'exited during start-up'
+        : `not ready after ${Math.round(options.timeoutMs / 1000)} s`;
       throw new LoglakeError(
         'LOGLAKE_STACK_START_FAILED',
         `${options.what} ${why} (last probe: ${errorMessage(lastError)}); log: ${options.logFile}\n${tailOf(options.logFile)}`,

@@ -1,0 +1,11 @@
+import type { ViteUserConfig } from 'vitest/config';
+
+/**
+ * Shared by every package's vitest config: the usual console output plus a JSON report
+ * (`.vitest-report.json`, git-ignored) that `.ci/run` sums into one closing line.
+ */
+export const baseTest: NonNullable<ViteUserConfig['test']> = {
+  reporters: ['default', 'json'],
+  outputFile: { json: '.vitest-report.json' },
+  env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+};

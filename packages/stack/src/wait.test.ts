@@ -47,10 +47,7 @@ describe('waitUntilReady', () => {
         logFile,
         pid: child.pid ?? -1,
       }),
-    ).rejects.toMatchObject({
-      code: 'LOGLAKE_STACK_START_FAILED',
-      message: expect.stringContaining('exited during start-up'),
-    });
+    ).rejects.toThrow(/exited during start-up/);
     expect(Date.now() - begun).toBeLessThan(30_000);
   });
 });

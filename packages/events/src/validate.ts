@@ -1,0 +1,209 @@
+import { EXTRA_FIELD, FIELD_BY_NAME, SERVER_FIELDS, type FieldSpec } from './fields.ts';
+import type { EventLimits } from './limits.ts';
+import type { EventReject } from './rejects.ts';
+import { parseEventTime } from './time.ts';
+import { uuidv7 } from './uuid.ts';
+
+/** Keys that could reach an object's prototype if copied naively; refused anywhere in an event. */
+const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+export interface ValidationContext {
+  /** When the request arrived, epoch ms; the default `ts` and the value of `received_at`. */
+  readonly receivedAt: number;
+  /** The source the API key maps to. */
+  readonly source: string;
+  /** May the body's `source` replace the key's? If not, the body's value is kept in `extra`. */
+  readonly allowBodySource: boolean;
+  readonly limits: EventLimits;
+}
+
+/** An accepted event: its id, event time, partition key candidates and the JSON written to Kafka. */
+export interface ValidEvent {
+  readonly eventId: string;
+  readonly ts: number;
+  readonly userId: string | undefined;
+  readonly sessionId: string | undefined;
+  readonly json: string;
+}
+
+export type ValidationResult =
+  | { readonly ok: true; readonly event: ValidEvent }
+  | { readonly ok: false; readonly reject: EventReject };
+
+function fail(code: EventReject['code'], message: string, field?: string): ValidationResult {
+  return { ok: false, reject: field === undefined ? { code, message } : { code, message, field } };
+}
+
+type FieldOutcome = { ok: true; value: string | number } | { ok: false; result: ValidationResult };
+
+function checkField(spec: FieldSpec, value: unknown, ctx: ValidationContext): FieldOutcome {
+  const name = spec.name;
+  const bad = (code: EventReject['code'], message: string): FieldOutcome => ({
+    ok: false,
+    result: fail(code, message, name),
+  });
+  switch (spec.type) {
+    case 'string':
+    case 'enum': {
+      if (typeof value !== 'string') return bad('FIELD_TYPE', `${name} must be a string`);
+      if (spec.maxLength !== undefined && value.length > spec.maxLength) {
+        return bad('FIELD_TOO_LONG', `${name} is longer than ${spec.maxLength} characters`);
+      }
+      if (!value.isWellFormed())
+        return bad('STRING_NOT_WELL_FORMED', `${name} contains a lone UTF-16 surrogate`);
+      if (spec.values && !spec.values.includes(value)) {
+        return bad('FIELD_VALUE_NOT_ALLOWED', `${name} must be one of ${spec.values.join(', ')}`);
+      }
+      return { ok: true, value };
+    }
+    case 'int32':
+    case 'int64': {
+      const n = typeof value === 'string' && /^-?\d{1,16}$/.test(value) ? Number(value) : value;
+      if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
+        return bad('FIELD_TYPE', `${name} must be an integer (within ±2^53)`);
+      }
+      const max = spec.max ?? (spec.type === 'int32' ? 2 ** 31 - 1 : Number.MAX_SAFE_INTEGER);
+      const min = spec.min ?? (spec.type === 'int32' ? -(2 ** 31) : Number.MIN_SAFE_INTEGER);
+      if (n < min || n > max)
+        return bad('FIELD_OUT_OF_RANGE', `${name} must be between ${min} and ${max}`);
+      return { ok: true, value: n };
+    }
+    case 'double': {
+      if (typeof value !== 'number' || !Number.isFinite(value))
+        return bad('FIELD_TYPE', `${name} must be a number`);
+      if (
+        (spec.min !== undefined && value < spec.min) ||
+        (spec.max !== undefined && value > spec.max)
+      ) {
+        return bad('FIELD_OUT_OF_RANGE', `${name} is out of range`);
+      }
+      return { ok: true, value };
+    }
+    case 'timestamp': {
+      const ms = parseEventTime(value);
+      if (ms === null)
+        return bad('FIELD_TYPE', `${name} must be an RFC 3339 date-time or epoch milliseconds`);
+      const { maxPastMs, maxFutureMs } = ctx.limits;
+      if (ms < ctx.receivedAt - maxPastMs || ms > ctx.receivedAt + maxFutureMs) {
+        return bad(
+          'TS_OUT_OF_WINDOW',
+          `${name} must be within ${Math.round(maxPastMs / 3600000)} h before and ${Math.round(maxFutureMs / 60000)} min after receive time`,
+        );
+      }
+      return { ok: true, value: ms };
+    }
+  }
+}
+
+/** Walks a value kept in `extra`: depth, forbidden keys, string length and well-formedness. */
+function checkExtra(
+  value: unknown,
+  path: string,
+  depth: number,
+  limits: EventLimits,
+): ValidationResult | null {
+  if (typeof value === 'string') {
+    if (value.length > limits.maxExtraStringLength) {
+      return fail(
+        'FIELD_TOO_LONG',
+        `${path} is longer than ${limits.maxExtraStringLength} characters`,
+        path,
+      );
+    }
+    return value.isWellFormed()
+      ? null
+      : fail('STRING_NOT_WELL_FORMED', `${path} contains a lone UTF-16 surrogate`, path);
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  if (depth > limits.maxDepth)
+    return fail('EVENT_TOO_DEEP', `${path} nests deeper than ${limits.maxDepth} levels`, path);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) {
+      const r = checkExtra(value[i], `${path}[${i}]`, depth + 1, limits);
+      if (r) return r;
+    }
+    return null;
+  }
+  for (const key of Object.keys(value)) {
+    if (FORBIDDEN_KEYS.has(key))
+      return fail('FORBIDDEN_KEY', `key "${key}" is not allowed`, `${path}.${key}`);
+    if (!key.isWellFormed())
+      return fail(
+        'STRING_NOT_WELL_FORMED',
+        `a key in ${path} contains a lone UTF-16 surrogate`,
+        path,
+      );
+    const r = checkExtra(
+      (value as Record<string, unknown>)[key],
+      `${path}.${key}`,
+      depth + 1,
+      limits,
+    );
+    if (r) return r;
+  }
+  return null;
+}
+
+/**
+ * Validates one event and normalizes it into the JSON written to Kafka: declared fields typed
+ * (timestamps as epoch ms), `event_id`, `ts`, `received_at` and `source` filled in, and every
+ * field the schema does not know kept under `extra`.
+ */
+export function validateEvent(input: unknown, ctx: ValidationContext): ValidationResult {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return fail('EVENT_NOT_OBJECT', 'an event must be a JSON object');
+  }
+  const known: Record<string, string | number> = {};
+  let extra: Record<string, unknown> | undefined;
+  const record = input as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (FORBIDDEN_KEYS.has(key)) return fail('FORBIDDEN_KEY', `key "${key}" is not allowed`, key);
+    const value = record[key];
+    const spec = FIELD_BY_NAME.get(key);
+    const keepAsExtra =
+      spec === undefined || SERVER_FIELDS.has(key) || (key === 'source' && !ctx.allowBodySource);
+    if (keepAsExtra) {
+      if (!key.isWellFormed())
+        return fail('STRING_NOT_WELL_FORMED', 'a key contains a lone UTF-16 surrogate');
+      const problem = checkExtra(value, key, 2, ctx.limits);
+      if (problem) return problem;
+      extra ??= {};
+      extra[key] = value;
+      continue;
+    }
+    if (value === null || value === undefined) continue; // null means absent
+    const outcome = checkField(spec, value, ctx);
+    if (!outcome.ok) return outcome.result;
+    known[key] = outcome.value;
+  }
+  if (typeof known.event_type !== 'string' || known.event_type.length === 0) {
+    return fail('FIELD_REQUIRED', 'event_type is required', 'event_type');
+  }
+  const eventId =
+    typeof known.event_id === 'string' && known.event_id.length > 0
+      ? known.event_id
+      : uuidv7(ctx.receivedAt);
+  const ts = typeof known.ts === 'number' ? known.ts : ctx.receivedAt;
+  const normalized: Record<string, unknown> = {
+    ...known,
+    event_id: eventId,
+    ts,
+    received_at: ctx.receivedAt,
+    source: typeof known.source === 'string' && known.source.length > 0 ? known.source : ctx.source,
+  };
+  if (extra) normalized[EXTRA_FIELD] = extra;
+  const json = JSON.stringify(normalized);
+  if (Buffer.byteLength(json) > ctx.limits.maxEventBytes) {
+    return fail('EVENT_TOO_LARGE', `the event is larger than ${ctx.limits.maxEventBytes} bytes`);
+  }
+  return {
+    ok: true,
+    event: {
+      eventId,
+      ts,
+      userId: typeof known.user_id === 'string' ? known.user_id : undefined,
+      sessionId: typeof known.session_id === 'string' ? known.session_id : undefined,
+      json,
+    },
+  };
+}

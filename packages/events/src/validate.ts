@@ -24,6 +24,8 @@ export interface ValidEvent {
   readonly userId: string | undefined;
   readonly sessionId: string | undefined;
   readonly json: string;
+  /** UTF-8 length of `json`. */
+  readonly bytes: number;
 }
 
 export type ValidationResult =
@@ -193,7 +195,8 @@ export function validateEvent(input: unknown, ctx: ValidationContext): Validatio
   };
   if (extra) normalized[EXTRA_FIELD] = extra;
   const json = JSON.stringify(normalized);
-  if (Buffer.byteLength(json) > ctx.limits.maxEventBytes) {
+  const bytes = Buffer.byteLength(json);
+  if (bytes > ctx.limits.maxEventBytes) {
     return fail('EVENT_TOO_LARGE', `the event is larger than ${ctx.limits.maxEventBytes} bytes`);
   }
   return {
@@ -204,6 +207,7 @@ export function validateEvent(input: unknown, ctx: ValidationContext): Validatio
       userId: typeof known.user_id === 'string' ? known.user_id : undefined,
       sessionId: typeof known.session_id === 'string' ? known.session_id : undefined,
       json,
+      bytes,
     },
   };
 }

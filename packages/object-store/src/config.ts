@@ -13,7 +13,12 @@ export interface S3ClientConfig {
 
 const schema = z
   .object({
-    S3_ENDPOINT: z.url({ message: 'expected a URL such as http://127.0.0.1:9000' }).optional(),
+    S3_ENDPOINT: z
+      .url({
+        protocol: /^https?$/,
+        message: 'expected an http(s) URL such as http://127.0.0.1:9000',
+      })
+      .optional(),
     S3_REGION: z.string().default('us-east-1'),
     S3_ACCESS_KEY_ID: z.string().optional(),
     S3_SECRET_ACCESS_KEY: z.string().optional(),

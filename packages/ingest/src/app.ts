@@ -1,0 +1,133 @@
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from '@loglake/core';
+import type { Registry } from 'prom-client';
+import { GatewayHttpError, isGatewayHttpError, type GatewayErrorCode } from './http-errors.ts';
+import type { Ingestor, RejectedEvent } from './ingestor.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import { openApiDocument } from './openapi.ts';
+
+export interface GatewayAppDeps {
+  readonly ingestor: Ingestor;
+  readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
+  /** Largest request body as sent (compressed). */
+  readonly maxBodyBytes: number;
+}
+
+interface ErrorBody {
+  error: { code: GatewayErrorCode; message: string };
+  request_id?: string;
+  accepted: 0;
+  event_ids: [];
+  rejected: RejectedEvent[];
+}
+
+function apiKeyOf(request: FastifyRequest): string | undefined {
+  const header = request.headers['x-api-key'];
+  if (typeof header === 'string') return header.trim();
+  const auth = request.headers.authorization;
+  if (typeof auth === 'string' && /^bearer\s+/i.test(auth))
+    return auth.replace(/^bearer\s+/i, '').trim();
+  return undefined;
+}
+
+/** Fastify's own errors (body limit, bad headers) in the gateway's vocabulary. */
+export function toGatewayError(error: FastifyError): GatewayHttpError {
+  if (isGatewayHttpError(error)) return error;
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new GatewayHttpError('BODY_TOO_LARGE', error.message);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new GatewayHttpError('UNSUPPORTED_MEDIA_TYPE', error.message);
+    default:
+      return new GatewayHttpError('INTERNAL_ERROR', 'internal error');
+  }
+}
+
+function sendError(reply: FastifyReply, error: GatewayHttpError): FastifyReply {
+  const extra = error as GatewayHttpError & { rejected?: RejectedEvent[]; requestId?: string };
+  const body: ErrorBody = {
+    error: { code: error.code, message: error.message },
+    ...(extra.requestId ? { request_id: extra.requestId } : {}),
+    accepted: 0,
+    event_ids: [],
+    rejected: extra.rejected ?? [],
+  };
+  if (error.retryAfterS !== undefined) void reply.header('retry-after', String(error.retryAfterS));
+  return reply.code(error.statusCode).send(body);
+}
+
+/** The public app: POST /events, /healthz, /readyz, /openapi.json. `listen()` is the caller's. */
+export function buildGatewayApp(deps: GatewayAppDeps) {
+  const { ingestor, metrics } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    disableRequestLogging: true,
+    bodyLimit: deps.maxBodyBytes,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 65_000,
+    return503OnClosing: true,
+  });
+
+  // The body arrives as bytes; the ingestor decompresses, decodes and parses it within its limits.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const gatewayError = toGatewayError(error);
+    if (gatewayError.statusCode >= 500 && gatewayError.code === 'INTERNAL_ERROR') {
+      request.log.error({ event: 'gateway_internal_error', err: error }, 'unexpected error');
+    }
+    if (request.routeOptions.url === '/events') {
+      metrics.requests.inc({ status: String(gatewayError.statusCode), code: gatewayError.code });
+      if (gatewayError.statusCode === 429 || gatewayError.statusCode === 503) {
+        metrics.refused.inc({ reason: gatewayError.code.toLowerCase() });
+      }
+    }
+    return sendError(reply, gatewayError);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      reply,
+      new GatewayHttpError('NOT_FOUND', `no route ${request.method} ${request.url}`),
+    ),
+  );
+
+  app.post('/events', async (request, reply) => {
+    const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const contentEncoding = request.headers['content-encoding'];
+    const result = await ingestor.handle({
+      raw,
+      contentType: request.headers['content-type'],
+      contentEncoding: Array.isArray(contentEncoding) ? contentEncoding.join(',') : contentEncoding,
+      apiKey: apiKeyOf(request),
+    });
+    metrics.requests.inc({ status: '200', code: 'none' });
+    return reply.code(200).send(result);
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const ready = ingestor.ready;
+    metrics.ready.set(ready ? 1 : 0);
+    const reason = ingestor.isShuttingDown ? 'shutting_down' : ready ? null : 'kafka_unavailable';
+    return reply.code(ready ? 200 : 503).send({ ready, ...(reason ? { reason } : {}) });
+  });
+  app.get('/openapi.json', async () => openApiDocument());
+  return app;
+}
+
+/** The admin app on its own port: /metrics for Prometheus, plus the probes. */
+export function buildAdminApp(deps: { registry: Registry; ingestor?: Ingestor; logger: Logger }) {
+  const app = Fastify({ loggerInstance: deps.logger, disableRequestLogging: true });
+  app.get('/metrics', async (_request, reply) =>
+    reply.header('content-type', deps.registry.contentType).send(await deps.registry.metrics()),
+  );
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const ready = deps.ingestor?.ready ?? true;
+    return reply.code(ready ? 200 : 503).send({ ready });
+  });
+  return app;
+}

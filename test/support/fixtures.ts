@@ -36,6 +36,8 @@ export interface Fixtures {
   admin: KafkaAdmin;
   /** A fresh topic with 3 partitions, deleted after the test. */
   topic: string;
+  /** A second fresh topic, for dead letters. */
+  dlqTopic: string;
   /** A consumer group id nobody else uses; deleted after the test. */
   groupId: string;
   s3: S3Client;
@@ -56,6 +58,12 @@ export const test = base.extend<Fixtures>({
   topic: async ({ admin }, use) => {
     const topic = uniqueName('test');
     await admin.ensureTopic({ topic, partitions: 3, replicationFactor: 1 });
+    await use(topic);
+    await admin.deleteTopics([topic]);
+  },
+  dlqTopic: async ({ admin }, use) => {
+    const topic = uniqueName('test-dlq');
+    await admin.ensureTopic({ topic, partitions: 1, replicationFactor: 1 });
     await use(topic);
     await admin.deleteTopics([topic]);
   },

@@ -63,7 +63,7 @@ export function buildGatewayApp(deps: GatewayAppDeps) {
   const { ingestor, metrics } = deps;
   const app = Fastify({
     loggerInstance: deps.logger,
-    disableRequestLogging: true,
+    logController: new Fastify.LogController({ disableRequestLogging: true }),
     bodyLimit: deps.maxBodyBytes,
     requestTimeout: 30_000,
     keepAliveTimeout: 65_000,
@@ -73,6 +73,11 @@ export function buildGatewayApp(deps: GatewayAppDeps) {
   // The body arrives as bytes; the ingestor decompresses, decodes and parses it within its limits.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  // While shutting down, every answer closes its connection so that keep-alive clients move on.
+  app.addHook('onSend', async (_request, reply) => {
+    if (ingestor.isShuttingDown) void reply.header('connection', 'close');
+  });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const gatewayError = toGatewayError(error);
@@ -120,7 +125,10 @@ export function buildGatewayApp(deps: GatewayAppDeps) {
 
 /** The admin app on its own port: /metrics for Prometheus, plus the probes. */
 export function buildAdminApp(deps: { registry: Registry; ingestor?: Ingestor; logger: Logger }) {
-  const app = Fastify({ loggerInstance: deps.logger, disableRequestLogging: true });
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    logController: new Fastify.LogController({ disableRequestLogging: true }),
+  });
   app.get('/metrics', async (_request, reply) =>
     reply.header('content-type', deps.registry.contentType).send(await deps.registry.metrics()),
   );

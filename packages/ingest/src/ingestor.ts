@@ -79,6 +79,8 @@ export class Ingestor {
   private readonly dlqBatcher: ProduceBatcher;
   readonly health: KafkaHealth;
   private shuttingDown = false;
+  private active = 0;
+  private idleWaiters: (() => void)[] = [];
   private readonly now: () => number;
 
   constructor(
@@ -153,7 +155,27 @@ export class Ingestor {
     );
   }
 
+  /** Resolves when no request is inside `handle`. */
+  async idle(): Promise<void> {
+    if (this.active === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
   async handle(request: IngestRequest): Promise<IngestResponse> {
+    this.active += 1;
+    try {
+      return await this.handleRequest(request);
+    } finally {
+      this.active -= 1;
+      if (this.active === 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of waiters) w();
+      }
+    }
+  }
+
+  private async handleRequest(request: IngestRequest): Promise<IngestResponse> {
     const m = this.deps.metrics;
     if (this.shuttingDown)
       throw new GatewayHttpError('SHUTTING_DOWN', 'the gateway is shutting down', 5);

@@ -1,2 +1,101 @@
-process.stderr.write('loglake gateway: not implemented yet\n');
-process.exit(1);
+/**
+ * The gateway's composition root: config → logger, metrics, Kafka → ingestor → HTTP apps,
+ * and one ordered shutdown on SIGTERM/SIGINT.
+ */
+import { createLogger, createRegistry, errorMessage } from '@loglake/core';
+import { Ingestor, buildAdminApp, buildGatewayApp, createGatewayMetrics } from '@loglake/ingest';
+import { createKafkaAdmin, createKafkaProducer } from '@loglake/kafka';
+import { loadConfig, redacted } from './config.ts';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    process.stderr.write(`${errorMessage(error)}\n`);
+    process.exit(2);
+  }
+  const logger = createLogger({ name: 'gateway', level: config.logLevel });
+  logger.info({ event: 'gateway_config', config: redacted(config) }, 'configuration loaded');
+  if (config.ingest.openMode) {
+    logger.warn(
+      { event: 'gateway_open_mode' },
+      'OPEN MODE: requests without an API key are accepted. Set GATEWAY_API_KEYS and GATEWAY_OPEN_MODE=false for production.',
+    );
+  }
+
+  const registry = createRegistry({ service: 'gateway' });
+  const metrics = createGatewayMetrics(registry);
+  const producer = createKafkaProducer(
+    config.kafka,
+    {
+      idempotent: config.idempotent,
+      compression: config.compression,
+      ackTimeoutMs: config.ingest.kafkaTimeoutMs,
+      retries: 3,
+    },
+    logger,
+  );
+  const admin = createKafkaAdmin(config.kafka, logger);
+  const probeKafka = async () => {
+    await admin.connect();
+    const topics = await admin.listTopics();
+    for (const topic of [config.ingest.topic, config.ingest.dlqTopic]) {
+      if (!topics.includes(topic)) throw new Error(`topic ${topic} does not exist`);
+    }
+    await producer.connect();
+  };
+
+  const ingestor = new Ingestor(config.ingest, { producer, probeKafka, metrics, logger });
+  try {
+    await probeKafka();
+  } catch (error) {
+    // Start anyway, not ready: /readyz says 503 and requests get 503 until Kafka answers.
+    ingestor.health.markFailure(errorMessage(error));
+  }
+
+  const app = buildGatewayApp({ ingestor, metrics, logger, maxBodyBytes: config.maxBodyBytes });
+  const adminApp = buildAdminApp({ registry, ingestor, logger });
+  await adminApp.listen({ host: config.adminHost, port: config.adminPort });
+  await app.listen({ host: config.host, port: config.port });
+  logger.info(
+    { event: 'gateway_listening', port: config.port, admin_port: config.adminPort },
+    `gateway on http://${config.host}:${config.port}, metrics on http://${config.adminHost}:${config.adminPort}/metrics`,
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(
+      { event: 'gateway_stopping', signal },
+      'stopping: new requests get 503, in-flight ones finish',
+    );
+    const timer = setTimeout(() => {
+      logger.error({ event: 'gateway_stop_timeout' }, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    // 1. New requests get 503 + Connection: close; accepted events are acknowledged.
+    await ingestor.shutdown();
+    await ingestor.idle();
+    // 2. Every answer is written; close the listener and whatever connections remain.
+    const closing = app.close();
+    const force = setTimeout(() => app.server.closeAllConnections(), 1000);
+    force.unref();
+    await closing;
+    clearTimeout(force);
+    await producer.disconnect();
+    await admin.disconnect();
+    await adminApp.close();
+    logger.info({ event: 'gateway_stopped' }, 'stopped; every acknowledged event is in Kafka');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`gateway failed to start: ${errorMessage(error)}\n`);
+  process.exit(1);
+});

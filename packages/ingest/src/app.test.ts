@@ -303,7 +303,7 @@ describe('POST /events refuses', () => {
 
   it('500 INTERNAL_ERROR for anything unexpected, without internals', () => {
     gw = testGateway();
-    const e = toGatewayError(Object.assign(new Error('secret detail'), { code: 'X' }) as never);
+    const e = toGatewayError(Object.assign(new Error('secret detail'), { code: 'X' }));
     expect(e.statusCode).toBe(500);
     expect(e.message).toBe('internal error');
     seen.add(e.code);

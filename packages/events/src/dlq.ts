@@ -32,13 +32,13 @@ function cut(text: string): { raw: string; raw_truncated: boolean } {
   return { raw: cutAt.replace(/\uFFFD$/, ''), raw_truncated: true };
 }
 
-/** Serializes any value for `raw` without throwing (cycles cannot come from JSON, but BigInt-free is assumed). */
+/** Serializes any value for `raw` without throwing, even for values too deep to stringify. */
 export function rawOf(value: unknown): string {
   if (typeof value === 'string') return value;
   try {
-    return JSON.stringify(value) ?? String(value);
+    return JSON.stringify(value) ?? 'undefined';
   } catch {
-    return String(value);
+    return `[not serializable: ${Array.isArray(value) ? 'array' : typeof value} nested too deep]`;
   }
 }
 

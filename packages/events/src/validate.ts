@@ -24,7 +24,7 @@ export interface ValidEvent {
   readonly userId: string | undefined;
   readonly sessionId: string | undefined;
   readonly json: string;
-  /** UTF-8 length of `json`. */
+  /** Size of `json` for budgets: its UTF-8 length when near the limit, else its UTF-16 length. */
   readonly bytes: number;
 }
 
@@ -38,23 +38,27 @@ function fail(code: EventReject['code'], message: string, field?: string): Valid
 
 type FieldOutcome = { ok: true; value: string | number } | { ok: false; result: ValidationResult };
 
+function bad(code: EventReject['code'], message: string, field: string): FieldOutcome {
+  return { ok: false, result: fail(code, message, field) };
+}
+
 function checkField(spec: FieldSpec, value: unknown, ctx: ValidationContext): FieldOutcome {
   const name = spec.name;
-  const bad = (code: EventReject['code'], message: string): FieldOutcome => ({
-    ok: false,
-    result: fail(code, message, name),
-  });
   switch (spec.type) {
     case 'string':
     case 'enum': {
-      if (typeof value !== 'string') return bad('FIELD_TYPE', `${name} must be a string`);
+      if (typeof value !== 'string') return bad('FIELD_TYPE', `${name} must be a string`, name);
       if (spec.maxLength !== undefined && value.length > spec.maxLength) {
-        return bad('FIELD_TOO_LONG', `${name} is longer than ${spec.maxLength} characters`);
+        return bad('FIELD_TOO_LONG', `${name} is longer than ${spec.maxLength} characters`, name);
       }
       if (!value.isWellFormed())
-        return bad('STRING_NOT_WELL_FORMED', `${name} contains a lone UTF-16 surrogate`);
+        return bad('STRING_NOT_WELL_FORMED', `${name} contains a lone UTF-16 surrogate`, name);
       if (spec.values && !spec.values.includes(value)) {
-        return bad('FIELD_VALUE_NOT_ALLOWED', `${name} must be one of ${spec.values.join(', ')}`);
+        return bad(
+          'FIELD_VALUE_NOT_ALLOWED',
+          `${name} must be one of ${spec.values.join(', ')}`,
+          name,
+        );
       }
       return { ok: true, value };
     }
@@ -62,34 +66,39 @@ function checkField(spec: FieldSpec, value: unknown, ctx: ValidationContext): Fi
     case 'int64': {
       const n = typeof value === 'string' && /^-?\d{1,16}$/.test(value) ? Number(value) : value;
       if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
-        return bad('FIELD_TYPE', `${name} must be an integer (within ±2^53)`);
+        return bad('FIELD_TYPE', `${name} must be an integer (within ±2^53)`, name);
       }
       const max = spec.max ?? (spec.type === 'int32' ? 2 ** 31 - 1 : Number.MAX_SAFE_INTEGER);
       const min = spec.min ?? (spec.type === 'int32' ? -(2 ** 31) : Number.MIN_SAFE_INTEGER);
       if (n < min || n > max)
-        return bad('FIELD_OUT_OF_RANGE', `${name} must be between ${min} and ${max}`);
+        return bad('FIELD_OUT_OF_RANGE', `${name} must be between ${min} and ${max}`, name);
       return { ok: true, value: n };
     }
     case 'double': {
       if (typeof value !== 'number' || !Number.isFinite(value))
-        return bad('FIELD_TYPE', `${name} must be a number`);
+        return bad('FIELD_TYPE', `${name} must be a number`, name);
       if (
         (spec.min !== undefined && value < spec.min) ||
         (spec.max !== undefined && value > spec.max)
       ) {
-        return bad('FIELD_OUT_OF_RANGE', `${name} is out of range`);
+        return bad('FIELD_OUT_OF_RANGE', `${name} is out of range`, name);
       }
       return { ok: true, value };
     }
     case 'timestamp': {
       const ms = parseEventTime(value);
       if (ms === null)
-        return bad('FIELD_TYPE', `${name} must be an RFC 3339 date-time or epoch milliseconds`);
+        return bad(
+          'FIELD_TYPE',
+          `${name} must be an RFC 3339 date-time or epoch milliseconds`,
+          name,
+        );
       const { maxPastMs, maxFutureMs } = ctx.limits;
       if (ms < ctx.receivedAt - maxPastMs || ms > ctx.receivedAt + maxFutureMs) {
         return bad(
           'TS_OUT_OF_WINDOW',
           `${name} must be within ${Math.round(maxPastMs / 3600000)} h before and ${Math.round(maxFutureMs / 60000)} min after receive time`,
+          name,
         );
       }
       return { ok: true, value: ms };
@@ -195,7 +204,8 @@ export function validateEvent(input: unknown, ctx: ValidationContext): Validatio
   };
   if (extra) normalized[EXTRA_FIELD] = extra;
   const json = JSON.stringify(normalized);
-  const bytes = Buffer.byteLength(json);
+  // Most events are far below the limit: count UTF-8 bytes only when the string could reach it.
+  const bytes = json.length * 3 <= ctx.limits.maxEventBytes ? json.length : Buffer.byteLength(json);
   if (bytes > ctx.limits.maxEventBytes) {
     return fail('EVENT_TOO_LARGE', `the event is larger than ${ctx.limits.maxEventBytes} bytes`);
   }

@@ -61,6 +61,8 @@ export interface IngestResponse {
 
 export interface IngestDeps {
   readonly producer: KafkaProducer;
+  /** For dead letters; the same as `producer` unless that one must send one request at a time. */
+  readonly dlqProducer?: KafkaProducer;
   /** Checks that Kafka answers; used to recover after produce failures. */
   readonly probeKafka: () => Promise<void>;
   readonly metrics: GatewayMetrics;
@@ -110,7 +112,7 @@ export class Ingestor {
       observe(options.topic),
     );
     this.dlqBatcher = new ProduceBatcher(
-      deps.producer,
+      deps.dlqProducer ?? deps.producer,
       { ...batchOptions, topic: options.dlqTopic },
       observe(options.dlqTopic),
     );

@@ -28,7 +28,7 @@ describe('gateway loadConfig', () => {
     const typos = messageOf({ GATEWAY_PORT: 'http', GATEWAY_OPEN_MODE: 'yes' });
     expect(typos).toContain('GATEWAY_PORT');
     expect(typos).toContain('GATEWAY_OPEN_MODE');
-    const rules = messageOf({ GATEWAY_API_KEYS: 'short:web', GATEWAY_KAFKA_IDEMPOTENT: 'true' });
+    const rules = messageOf({ GATEWAY_API_KEYS: 'short:web', GATEWAY_MAX_INFLIGHT_BATCHES: '4' });
     expect(rules).toContain('GATEWAY_API_KEYS');
     expect(rules).toContain('GATEWAY_MAX_INFLIGHT_BATCHES');
   });

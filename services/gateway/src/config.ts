@@ -51,8 +51,8 @@ const schema = z
       .default('user_or_session'),
     GATEWAY_LINGER_MS: envNonNegativeInt.default(2),
     GATEWAY_BATCH_MAX_BYTES: envPositiveInt.default(MiB),
-    GATEWAY_MAX_INFLIGHT_BATCHES: envPositiveInt.default(4),
-    GATEWAY_KAFKA_IDEMPOTENT: envBoolean.default(false),
+    GATEWAY_MAX_INFLIGHT_BATCHES: envPositiveInt.default(1),
+    GATEWAY_KAFKA_IDEMPOTENT: envBoolean.default(true),
     GATEWAY_KAFKA_COMPRESSION: z.enum(['none', 'gzip']).default('none'),
     GATEWAY_SHUTDOWN_TIMEOUT_MS: envPositiveInt.default(30_000),
     LOG_LEVEL: z

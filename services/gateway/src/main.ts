@@ -36,17 +36,35 @@ async function main(): Promise<void> {
     },
     logger,
   );
+  // Dead letters go through a producer of their own: the idempotent one sends one request at a time.
+  const dlqProducer = createKafkaProducer(
+    config.kafka,
+    { compression: config.compression, retries: 3 },
+    logger,
+  );
   const admin = createKafkaAdmin(config.kafka, logger);
+  let everConnected = false;
   const probeKafka = async () => {
     await admin.connect();
     const topics = await admin.listTopics();
     for (const topic of [config.ingest.topic, config.ingest.dlqTopic]) {
       if (!topics.includes(topic)) throw new Error(`topic ${topic} does not exist`);
     }
+    // After a failure, a new connection also gets the idempotent producer a fresh producer id,
+    // in case its sequence numbers fell out of step with the broker's.
+    if (everConnected) await producer.disconnect();
     await producer.connect();
+    await dlqProducer.connect();
+    everConnected = true;
   };
 
-  const ingestor = new Ingestor(config.ingest, { producer, probeKafka, metrics, logger });
+  const ingestor = new Ingestor(config.ingest, {
+    producer,
+    dlqProducer,
+    probeKafka,
+    metrics,
+    logger,
+  });
   try {
     await probeKafka();
   } catch (error) {
@@ -86,6 +104,7 @@ async function main(): Promise<void> {
     await closing;
     clearTimeout(force);
     await producer.disconnect();
+    await dlqProducer.disconnect();
     await admin.disconnect();
     await adminApp.close();
     logger.info({ event: 'gateway_stopped' }, 'stopped; every acknowledged event is in Kafka');

@@ -1,0 +1,137 @@
+/**
+ * `pnpm bench:gateway`: accepted events per second of the gateway alone into the local Kafka
+ * broker, for batches of 1, 100 and 1,000 events per request. Prints one JSON object.
+ * The load client runs on the same 2 cores as the gateway and the broker.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createKafkaAdmin } from '@loglake/kafka';
+import { findRepoRoot, stackUp } from '@loglake/stack';
+import { closedLoop } from './http-load.ts';
+
+const root = findRepoRoot();
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
+const PORT = 18080;
+
+function event(i: number): Record<string, unknown> {
+  return {
+    event_type: 'tracking',
+    ts: Date.now(),
+    create_time: '5f4c1e70-cb1c-11f0-8de9-0242ac120002',
+    bid: 1,
+    campaign_id: i % 50,
+    company_id: i % 7,
+    publisher_id: i % 11,
+    group_id: i % 13,
+    job_id: i,
+    custom_track: 'click',
+    user_id: `user-${i % 1000}`,
+    url: 'https://jobs.example.com/listing?id=12345&ref=campaign',
+    user_agent:
+      'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120 Safari/537.36',
+  };
+}
+
+async function main() {
+  const info = await stackUp({ kafka: ['single'], s3: false, prometheus: 'off' });
+  const brokers = info.kafka.single ?? [];
+  const topic = `bench-gateway-${Date.now()}`;
+  const admin = createKafkaAdmin({
+    brokers,
+    clientId: 'bench',
+    ssl: false,
+    connectionTimeoutMs: 3000,
+    requestTimeoutMs: 30000,
+  });
+  await admin.connect();
+  await admin.ensureTopic({ topic, partitions: 6, replicationFactor: 1 });
+  await admin.ensureTopic({ topic: `${topic}-dlq`, partitions: 1, replicationFactor: 1 });
+
+  const gateway = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'services/gateway/src/main.ts')],
+    {
+      cwd: root,
+      stdio: 'ignore',
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: brokers.join(','),
+        GATEWAY_PORT: String(PORT),
+        GATEWAY_ADMIN_PORT: '19464',
+        GATEWAY_TOPIC: topic,
+        GATEWAY_DLQ_TOPIC: `${topic}-dlq`,
+        GATEWAY_OPEN_MODE: 'true',
+        GATEWAY_RATE_LIMIT_EVENTS_PER_S: '0',
+        LOG_LEVEL: 'warn',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+    },
+  );
+  try {
+    for (let i = 0; i < 200; i += 1) {
+      const ok = await fetch(`http://127.0.0.1:${PORT}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) break;
+      await sleep(100);
+    }
+    const results = [];
+    for (const [batch, concurrency] of [
+      [1, 64],
+      [100, 32],
+      [1000, 8],
+    ] as const) {
+      const body = JSON.stringify(
+        batch === 1 ? event(1) : Array.from({ length: batch }, (_, i) => event(i)),
+      );
+      const r = await closedLoop({
+        url: `http://127.0.0.1:${PORT}/events`,
+        body,
+        headers: { 'content-type': 'application/json' },
+        concurrency,
+        durationMs: DURATION_MS,
+      });
+      const ok = r.byStatus['200'] ?? 0;
+      results.push({
+        batch,
+        concurrency,
+        accepted_events_per_s: Math.round((ok * batch) / r.seconds),
+        requests_per_s: Math.round(ok / r.seconds),
+        bytes_per_event: Math.round(Buffer.byteLength(body) / batch),
+        non_200: r.requests - ok,
+        errors: r.errors,
+        latency_ms: {
+          p50: +r.latencyMs.p50.toFixed(1),
+          p99: +r.latencyMs.p99.toFixed(1),
+          max: +r.latencyMs.max.toFixed(1),
+        },
+      });
+    }
+    const offsets = await admin.topicOffsets(topic);
+    const inTopic = offsets.reduce((n, p) => n + Number(p.high), 0);
+    console.log(
+      JSON.stringify(
+        {
+          bench: 'gateway',
+          date: new Date().toISOString(),
+          duration_s: DURATION_MS / 1000,
+          results,
+          events_in_topic: inTopic,
+        },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    gateway.kill('SIGTERM');
+    await admin.deleteTopics([topic, `${topic}-dlq`]);
+    await admin.disconnect();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -6,3 +6,4 @@ export * from './uuid.ts';
 export * from './validate.ts';
 export * from './dlq.ts';
 export * from './docs.ts';
+export * from './stored.ts';

@@ -58,9 +58,13 @@ export interface KafkaConsumer {
   run(handler: (batch: ConsumedBatch, controls: BatchControls) => Promise<void>): Promise<void>;
   commit(offsets: readonly CommitOffset[]): Promise<void>;
   pause(topic: string, partitions?: readonly number[]): void;
+  /** Moves the fetch position of a partition (takes effect at the next fetch). */
+  seek(topic: string, partition: number, offset: string): void;
   resume(topic: string, partitions?: readonly number[]): void;
   onGroupJoin(listener: (assignment: Assignment) => void): void;
   onCrash(listener: (error: unknown, willRestart: boolean) => void): void;
+  /** Stops fetching and leaves the group; `run`'s handler is not called again. */
+  stop(): Promise<void>;
 }
 
 function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
@@ -135,6 +139,7 @@ export function createKafkaConsumer(
       ),
     pause: (topic, partitions) =>
       consumer.pause([{ topic, ...(partitions ? { partitions: [...partitions] } : {}) }]),
+    seek: (topic, partition, offset) => consumer.seek({ topic, partition, offset }),
     resume: (topic, partitions) =>
       consumer.resume([{ topic, ...(partitions ? { partitions: [...partitions] } : {}) }]),
     onGroupJoin(listener) {
@@ -142,6 +147,7 @@ export function createKafkaConsumer(
         listener(event.payload.memberAssignment);
       });
     },
+    stop: () => consumer.stop(),
     onCrash(listener) {
       consumer.on(consumer.events.CRASH, (event) => {
         listener(event.payload.error, event.payload.restart);

@@ -13,6 +13,7 @@ import {
   UploadPartCommand,
   type CompletedPart,
 } from '@aws-sdk/client-s3';
+import { open, stat } from 'node:fs/promises';
 import { LoglakeError } from '@loglake/core';
 import type { S3ClientConfig } from './config.ts';
 import type { HeadResult, ObjectInfo, ObjectStore, PutOptions, PutResult } from './store.ts';
@@ -109,7 +110,13 @@ export function createS3Store(client: S3Client, options: S3StoreOptions): Object
     }
   }
 
-  async function putMultipart(key: string, body: Buffer, opts: PutOptions): Promise<PutResult> {
+  /** Multipart upload of `size` bytes, part `n` (from 1) read by `readPart(offset, length)`. */
+  async function putMultipart(
+    key: string,
+    size: number,
+    readPart: (offset: number, length: number) => Promise<Buffer>,
+    opts: PutOptions,
+  ): Promise<PutResult> {
     const Key = full(key);
     let uploadId: string | undefined;
     try {
@@ -124,8 +131,8 @@ export function createS3Store(client: S3Client, options: S3StoreOptions): Object
       uploadId = created.UploadId;
       if (!uploadId) throw new Error('CreateMultipartUpload returned no UploadId');
       const parts: CompletedPart[] = [];
-      for (let offset = 0, n = 1; offset < body.length; offset += partSize, n += 1) {
-        const chunk = body.subarray(offset, Math.min(offset + partSize, body.length));
+      for (let offset = 0, n = 1; offset < size; offset += partSize, n += 1) {
+        const chunk = await readPart(offset, Math.min(partSize, size - offset));
         const part = await client.send(
           new UploadPartCommand({
             Bucket: bucket,
@@ -162,7 +169,23 @@ export function createS3Store(client: S3Client, options: S3StoreOptions): Object
   return {
     url: `s3://${bucket}${prefix === '' ? '' : `/${prefix}`}`,
     put(key, body, opts = {}) {
-      return body.length > partSize ? putMultipart(key, body, opts) : putSingle(key, body, opts);
+      if (body.length <= partSize) return putSingle(key, body, opts);
+      return putMultipart(key, body.length, async (o, l) => body.subarray(o, o + l), opts);
+    },
+    async putFile(key, path, opts = {}) {
+      const { size } = await stat(path);
+      const handle = await open(path, 'r');
+      try {
+        const read = async (offset: number, length: number) => {
+          const chunk = Buffer.allocUnsafe(length);
+          const { bytesRead } = await handle.read(chunk, 0, length, offset);
+          return chunk.subarray(0, bytesRead);
+        };
+        if (size <= partSize) return await putSingle(key, await read(0, size), opts);
+        return await putMultipart(key, size, read, opts);
+      } finally {
+        await handle.close();
+      }
     },
     async get(key) {
       try {

@@ -27,6 +27,8 @@ export interface ObjectStore {
   /** `s3://bucket/prefix` or `file:///abs/path`, for logs. */
   readonly url: string;
   put(key: string, body: Buffer, options?: PutOptions): Promise<PutResult>;
+  /** Stores a local file under `key` (read part by part; the file is left in place). */
+  putFile(key: string, path: string, options?: PutOptions): Promise<PutResult>;
   get(key: string): Promise<Buffer>;
   head(key: string): Promise<HeadResult | null>;
   /** Every key under `prefix`, in lexicographic order, fetched page by page. */

@@ -1,3 +1,89 @@
-// The sink (Kafka -> Parquet on S3) is not built yet; see issue 4.
-process.stderr.write('loglake sink: not implemented yet\n');
-process.exit(1);
+/**
+ * The sink's composition root: config → logger, metrics, Kafka, object store, Parquet encoder →
+ * LakeSink, an admin server for /metrics, and one ordered shutdown on SIGTERM/SIGINT.
+ */
+import Fastify from 'fastify';
+import { createLogger, createRegistry, errorMessage } from '@loglake/core';
+import { createKafkaAdmin, createKafkaConsumer, createKafkaProducer } from '@loglake/kafka';
+import { LakeSink, createDuckDbEncoder, createSinkMetrics } from '@loglake/lake';
+import { openStore } from '@loglake/object-store';
+import { loadConfig, redacted } from './config.ts';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    process.stderr.write(`${errorMessage(error)}\n`);
+    process.exit(2);
+  }
+  const logger = createLogger({ name: 'sink', level: config.logLevel });
+  logger.info({ event: 'sink_config', config: redacted(config) }, 'configuration loaded');
+
+  const registry = createRegistry({ service: 'sink' });
+  const metrics = createSinkMetrics(registry);
+  const opened = openStore(config.outputUrl, config.s3);
+  const encoder = await createDuckDbEncoder({
+    codec: config.codec,
+    threads: config.encoderThreads,
+    memoryLimitMb: config.encoderMemoryMb,
+  });
+  const sink = new LakeSink(config.sink, {
+    consumer: createKafkaConsumer(
+      config.kafka,
+      {
+        groupId: config.sink.groupId,
+        sessionTimeoutMs: config.sessionTimeoutMs,
+        heartbeatIntervalMs: config.sink.heartbeatIntervalMs,
+      },
+      logger,
+    ),
+    admin: createKafkaAdmin(config.kafka, logger),
+    store: opened.store,
+    encoder,
+    dlqProducer: createKafkaProducer(config.kafka, { retries: 5 }, logger),
+    metrics,
+    logger,
+  });
+
+  const admin = Fastify({ logger: false });
+  let ready = false;
+  admin.get('/metrics', async (_request, reply) =>
+    reply.header('content-type', registry.contentType).send(await registry.metrics()),
+  );
+  admin.get('/healthz', async () => ({ status: 'ok' }));
+  admin.get('/readyz', async (_request, reply) => reply.code(ready ? 200 : 503).send({ ready }));
+  await admin.listen({ host: config.adminHost, port: config.adminPort });
+
+  try {
+    await sink.start();
+  } catch (error) {
+    // A missing bucket or topic is a start-up error, never a silent discard.
+    logger.fatal(
+      { event: 'sink_start_failed', err: error },
+      `cannot start: ${errorMessage(error)}`,
+    );
+    process.exit(1);
+  }
+  ready = true;
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    ready = false;
+    logger.info({ event: 'sink_stopping', signal }, 'stopping: flushing what is buffered');
+    await sink.stop();
+    opened.close();
+    await admin.close();
+    logger.info({ event: 'sink_stopped' }, 'stopped; everything read is durable and committed');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`sink failed: ${errorMessage(error)}\n`);
+  process.exit(1);
+});

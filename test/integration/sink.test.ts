@@ -21,7 +21,15 @@ describe('sink → real S3', () => {
     await producer.connect();
     await producer.send(topic, [
       { key: 'user-1', value: 'this is not json' },
-      { key: 'user-1', value: JSON.stringify({ event_id: 'bad', event_type: 'x', ts: 'yesterday', received_at: 1 }) },
+      {
+        key: 'user-1',
+        value: JSON.stringify({
+          event_id: 'bad',
+          event_type: 'x',
+          ts: 'yesterday',
+          received_at: 1,
+        }),
+      },
     ]);
     await producer.disconnect();
     await produceEvents(kafka, topic, 3000, 'p2');
@@ -30,16 +38,23 @@ describe('sink → real S3', () => {
     try {
       const ends = await admin.topicOffsets(topic);
       await expect
-        .poll(async () => {
-          const committed = await admin.committedOffsets(groupId, topic);
-          return ends.every((e) => committed.find((c) => c.partition === e.partition)?.offset === e.high);
-        }, { timeout: 60_000, interval: 500 })
+        .poll(
+          async () => {
+            const committed = await admin.committedOffsets(groupId, topic);
+            return ends.every(
+              (e) => committed.find((c) => c.partition === e.partition)?.offset === e.high,
+            );
+          },
+          { timeout: 60_000, interval: 500 },
+        )
         .toBe(true);
       const lake = await checkLake(store, topic);
       expect(lake).toMatchObject({ rows: 6000, distinct: 6000, misplaced: 0 });
       const dlq = (await consumeAll(kafka, dlqTopic)).map((r) => JSON.parse(r.text));
       expect(dlq.map((d) => d.code).sort()).toEqual(['FIELD_TYPE', 'INVALID_JSON_LINE']);
-      expect(dlq.every((d) => d.stage === 'sink' && d.topic === topic && typeof d.offset === 'string')).toBe(true);
+      expect(
+        dlq.every((d) => d.stage === 'sink' && d.topic === topic && typeof d.offset === 'string'),
+      ).toBe(true);
       expect(dlq.find((d) => d.code === 'INVALID_JSON_LINE')?.raw).toBe('this is not json');
     } finally {
       expect(await sink.stop()).toBe(0);
@@ -54,15 +69,24 @@ describe('sink → real S3', () => {
     store,
   }) => {
     await produceEvents(kafka, topic, 2000, 'f');
-    const sent = new Map((await consumeAll(kafka, topic)).map((r) => [JSON.parse(r.text).event_id as string, JSON.parse(r.text)]));
+    const sent = new Map(
+      (await consumeAll(kafka, topic)).map((r) => [
+        JSON.parse(r.text).event_id as string,
+        JSON.parse(r.text),
+      ]),
+    );
     const sink = await startSink(kafka, topic, dlqTopic, groupId, s3Url(store));
     try {
-      await expect.poll(async () => (await checkLake(store, topic)).rows, { timeout: 60_000, interval: 1000 }).toBe(2000);
+      await expect
+        .poll(async () => (await checkLake(store, topic)).rows, { timeout: 60_000, interval: 1000 })
+        .toBe(2000);
     } finally {
       expect(await sink.stop()).toBe(0);
     }
     await withLake(store, topic, async (query, source) => {
-      const types = await query(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM ${source})`);
+      const types = await query(
+        `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM ${source})`,
+      );
       expect(Object.fromEntries(types.map((t) => [t.column_name, t.column_type]))).toMatchObject({
         ts: 'TIMESTAMP WITH TIME ZONE',
         received_at: 'TIMESTAMP WITH TIME ZONE',
@@ -106,7 +130,12 @@ describe('sink → real S3', () => {
     });
   });
 
-  test('a missing bucket is a start-up error, not a silent discard', async ({ kafka, topic, dlqTopic, groupId }) => {
+  test('a missing bucket is a start-up error, not a silent discard', async ({
+    kafka,
+    topic,
+    dlqTopic,
+    groupId,
+  }) => {
     const { startService } = await import('../support/processes.ts');
     const s3 = (await import('vitest')).inject('s3');
     const proc = startService('sink', {

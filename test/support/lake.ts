@@ -17,7 +17,11 @@ export interface LakeCheck {
  * Reads the lake from outside, as an analyst would: copies every Parquet object of `topic` from the
  * store to a temporary folder (DuckDB's S3 extension cannot be downloaded here) and queries it.
  */
-export async function withLake<T>(store: ObjectStore, topic: string, fn: (query: (sql: string) => Promise<Record<string, unknown>[]>, glob: string) => Promise<T>): Promise<T> {
+export async function withLake<T>(
+  store: ObjectStore,
+  topic: string,
+  fn: (query: (sql: string) => Promise<Record<string, unknown>[]>, glob: string) => Promise<T>,
+): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'loglake-lake-'));
   try {
     let files = 0;
@@ -31,7 +35,8 @@ export async function withLake<T>(store: ObjectStore, topic: string, fn: (query:
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     const glob = join(dir, topic, '**', '*.parquet');
-    const query = async (sql: string) => (await connection.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+    const query = async (sql: string) =>
+      (await connection.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
     try {
       if (files === 0) return await fn(async () => [], glob);
       return await fn(query, `read_parquet('${glob}', hive_partitioning = true)`);
@@ -52,6 +57,11 @@ export async function checkLake(store: ObjectStore, topic: string): Promise<Lake
           OR hour(make_timestamp(epoch_us(ts))) <> hour::INTEGER)::BIGINT AS m
        FROM ${source.replace('hive_partitioning = true)', 'hive_partitioning = true, filename = true)')}`,
     );
-    return { rows: Number(row?.n ?? 0), distinct: Number(row?.d ?? 0), files: Number(row?.f ?? 0), misplaced: Number(row?.m ?? 0) };
+    return {
+      rows: Number(row?.n ?? 0),
+      distinct: Number(row?.d ?? 0),
+      files: Number(row?.f ?? 0),
+      misplaced: Number(row?.m ?? 0),
+    };
   });
 }

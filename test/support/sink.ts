@@ -31,6 +31,8 @@ export async function startSink(
     SINK_ADMIN_PORT: String(adminPort),
     SINK_FLUSH_MAX_AGE_MS: '1500',
     SINK_SESSION_TIMEOUT_MS: '10000',
+    // Killed members hold a rebalance until this passes; production keeps the 60 s default.
+    SINK_REBALANCE_TIMEOUT_MS: '10000',
     SINK_HEARTBEAT_INTERVAL_MS: '1000',
     SINK_RETRY_MAX_MS: '2000',
     ...env,

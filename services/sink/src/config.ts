@@ -14,6 +14,7 @@ export interface SinkConfig {
   readonly encoderThreads: number;
   readonly encoderMemoryMb: number;
   readonly sessionTimeoutMs: number;
+  readonly rebalanceTimeoutMs: number;
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   readonly kafka: KafkaClientConfig;
   readonly s3: S3ClientConfig;
@@ -42,6 +43,7 @@ const schema = z
     SINK_RETRY_INITIAL_MS: envPositiveInt.default(200),
     SINK_RETRY_MAX_MS: envPositiveInt.default(30_000),
     SINK_SESSION_TIMEOUT_MS: envPositiveInt.default(30_000),
+    SINK_REBALANCE_TIMEOUT_MS: envPositiveInt.default(60_000),
     SINK_HEARTBEAT_INTERVAL_MS: envPositiveInt.default(3_000),
     SINK_ADMIN_HOST: z.string().default('127.0.0.1'),
     SINK_ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
@@ -80,6 +82,7 @@ export function loadConfig(env: Env): SinkConfig {
     encoderThreads: v.SINK_ENCODER_THREADS,
     encoderMemoryMb: v.SINK_ENCODER_MEMORY_MB,
     sessionTimeoutMs: v.SINK_SESSION_TIMEOUT_MS,
+    rebalanceTimeoutMs: v.SINK_REBALANCE_TIMEOUT_MS,
     logLevel: v.LOG_LEVEL,
     kafka: parseKafkaEnv(env, { clientId: 'loglake-sink' }),
     s3: parseS3Env(env),

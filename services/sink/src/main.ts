@@ -34,6 +34,7 @@ async function main(): Promise<void> {
       {
         groupId: config.sink.groupId,
         sessionTimeoutMs: config.sessionTimeoutMs,
+        rebalanceTimeoutMs: config.rebalanceTimeoutMs,
         heartbeatIntervalMs: config.sink.heartbeatIntervalMs,
       },
       logger,

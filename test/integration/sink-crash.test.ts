@@ -1,0 +1,88 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect } from 'vitest';
+import type { ObjectStore } from '@loglake/object-store';
+import { test } from '../support/fixtures.ts';
+import { checkLake } from '../support/lake.ts';
+import { produceEvents, startSink, type SinkUnderTest } from '../support/sink.ts';
+
+const TOTAL = 300_000;
+
+/** True while some intent's objects are not all in the store yet: a flush is mid-upload. */
+async function midFlush(store: ObjectStore, topic: string): Promise<boolean> {
+  const intents: string[] = [];
+  for await (const o of store.list(`_loglake/intents/${topic}/`)) intents.push(o.key);
+  for (const key of intents.slice(-3)) {
+    const intent = JSON.parse((await store.get(key)).toString()) as { files: { key: string }[] };
+    for (const f of intent.files) if ((await store.head(f.key)) === null) return true;
+  }
+  return false;
+}
+
+async function allCommitted(
+  admin: import('@loglake/kafka').KafkaAdmin,
+  groupId: string,
+  topic: string,
+): Promise<boolean> {
+  const ends = await admin.topicOffsets(topic);
+  const committed = await admin.committedOffsets(groupId, topic);
+  return ends.every((e) => committed.find((c) => c.partition === e.partition)?.offset === e.high);
+}
+
+describe('sink crashes', () => {
+  test('SIGKILL at random moments, mid-upload included, six times: every event lands exactly once', async ({
+    kafka,
+    admin,
+    topic,
+    dlqTopic,
+    groupId,
+    store,
+  }) => {
+    await produceEvents(kafka, topic, TOTAL, 'crash', { spreadHours: 8 });
+    // Small flushes on several dt/hour folders: many intents and objects, so kills land everywhere.
+    const env = {
+      SINK_FLUSH_MAX_ROWS: '20000',
+      SINK_FLUSH_MAX_AGE_MS: '60000',
+      SINK_MAX_FLUSHES_IN_FLIGHT: '2',
+      // A killed member holds the group until its session ends: keep that short (the broker's minimum).
+      SINK_SESSION_TIMEOUT_MS: '6000',
+      SINK_REBALANCE_TIMEOUT_MS: '6000',
+      SINK_HEARTBEAT_INTERVAL_MS: '1000',
+    };
+    let sink: SinkUnderTest = await startSink(kafka, topic, dlqTopic, groupId, store.url, env);
+    let kills = 0;
+    let midUploadKills = 0;
+    try {
+      for (let round = 0; round < 6; round += 1) {
+        if (round % 2 === 0) {
+          // Aim for the window between an intent and its last object.
+          const deadline = Date.now() + 20_000;
+          while (Date.now() < deadline && !(await midFlush(store, topic))) await sleep(25);
+          if (await midFlush(store, topic)) midUploadKills += 1;
+        } else {
+          await sleep(300 + Math.floor(Math.random() * 2500));
+        }
+        await sink.kill();
+        kills += 1;
+        sink = await startSink(kafka, topic, dlqTopic, groupId, store.url, env);
+      }
+      const deadline = Date.now() + 240_000;
+      while (!(await allCommitted(admin, groupId, topic)) && Date.now() < deadline)
+        await sleep(1000);
+      expect(
+        await allCommitted(admin, groupId, topic),
+        sink
+          .output()
+          .split('\n')
+          .filter((l) => /flush_completed|assigned|revoked|"level":[456]0/.test(l))
+          .map((l) => l.slice(60, 300))
+          .join('\n'),
+      ).toBe(true);
+    } finally {
+      await sink.stop();
+    }
+    expect(kills).toBe(6);
+    expect(midUploadKills).toBeGreaterThanOrEqual(1);
+    const lake = await checkLake(store, topic);
+    expect(lake).toMatchObject({ rows: TOTAL, distinct: TOTAL, misplaced: 0 });
+  }, 540_000);
+});

@@ -94,7 +94,7 @@ describe('the whole pipeline', () => {
           group_id: Number(row.group_id),
           job_id: Number(row.job_id),
           message: row.message ?? undefined,
-          extra: row.extra === null ? undefined : JSON.parse(String(row.extra)),
+          extra: row.extra === null ? undefined : JSON.parse(row.extra as string),
         }).toEqual({
           ...sent,
           source: 'itest',

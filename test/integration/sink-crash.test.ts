@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect } from 'vitest';
+import type { KafkaAdmin } from '@loglake/kafka';
 import type { ObjectStore } from '@loglake/object-store';
 import { test } from '../support/fixtures.ts';
 import { checkLake } from '../support/lake.ts';
@@ -19,7 +20,7 @@ async function midFlush(store: ObjectStore, topic: string): Promise<boolean> {
 }
 
 async function allCommitted(
-  admin: import('@loglake/kafka').KafkaAdmin,
+  admin: KafkaAdmin,
   groupId: string,
   topic: string,
 ): Promise<boolean> {

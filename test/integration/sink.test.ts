@@ -112,7 +112,7 @@ describe('sink → real S3', () => {
           campaign_id: Number(row.campaign_id),
           bid: row.bid,
           message: row.message,
-          extra: row.extra === null ? undefined : JSON.parse(String(row.extra)),
+          extra: row.extra === null ? undefined : JSON.parse(row.extra as string),
           status: row.status,
         }).toEqual({
           event_type: e.event_type,

@@ -19,11 +19,7 @@ async function midFlush(store: ObjectStore, topic: string): Promise<boolean> {
   return false;
 }
 
-async function allCommitted(
-  admin: KafkaAdmin,
-  groupId: string,
-  topic: string,
-): Promise<boolean> {
+async function allCommitted(admin: KafkaAdmin, groupId: string, topic: string): Promise<boolean> {
   const ends = await admin.topicOffsets(topic);
   const committed = await admin.committedOffsets(groupId, topic);
   return ends.every((e) => committed.find((c) => c.partition === e.partition)?.offset === e.high);

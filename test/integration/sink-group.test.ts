@@ -24,7 +24,10 @@ describe('two sink instances', () => {
       SINK_WRITER_ID: 'a',
     };
     const a = await startSink(kafka, topic, dlqTopic, groupId, store.url, env);
-    const b = await startSink(kafka, topic, dlqTopic, groupId, store.url, { ...env, SINK_WRITER_ID: 'b' });
+    const b = await startSink(kafka, topic, dlqTopic, groupId, store.url, {
+      ...env,
+      SINK_WRITER_ID: 'b',
+    });
     const writers = async () => {
       const seen = new Set<string>();
       for await (const o of store.list(`_loglake/intents/${topic}/`)) {
@@ -33,12 +36,16 @@ describe('two sink instances', () => {
       return seen;
     };
     try {
-      await expect.poll(async () => (await writers()).size, { timeout: 60_000, interval: 200 }).toBe(2);
+      await expect
+        .poll(async () => (await writers()).size, { timeout: 60_000, interval: 200 })
+        .toBe(2);
       await a.kill();
       const ends = await admin.topicOffsets(topic);
       const done = async () => {
         const committed = await admin.committedOffsets(groupId, topic);
-        return ends.every((e) => committed.find((c) => c.partition === e.partition)?.offset === e.high);
+        return ends.every(
+          (e) => committed.find((c) => c.partition === e.partition)?.offset === e.high,
+        );
       };
       const deadline = Date.now() + 120_000;
       while (!(await done()) && Date.now() < deadline) await sleep(500);
@@ -46,6 +53,10 @@ describe('two sink instances', () => {
     } finally {
       await b.stop();
     }
-    expect(await checkLake(store, topic)).toMatchObject({ rows: TOTAL, distinct: TOTAL, misplaced: 0 });
+    expect(await checkLake(store, topic)).toMatchObject({
+      rows: TOTAL,
+      distinct: TOTAL,
+      misplaced: 0,
+    });
   }, 300_000);
 });

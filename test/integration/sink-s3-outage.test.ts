@@ -43,8 +43,18 @@ describe('S3 outage', () => {
         const now = Date.now();
         const records = Array.from({ length: 100 }, () => {
           const r = validateEvent(
-            { event_id: `s3-${sent++}`, event_type: 'tick', user_id: `u${sent % 300}`, message: 'x'.repeat(200) },
-            { receivedAt: now, source: 'test', allowBodySource: false, limits: DEFAULT_EVENT_LIMITS },
+            {
+              event_id: `s3-${sent++}`,
+              event_type: 'tick',
+              user_id: `u${sent % 300}`,
+              message: 'x'.repeat(200),
+            },
+            {
+              receivedAt: now,
+              source: 'test',
+              allowBodySource: false,
+              limits: DEFAULT_EVENT_LIMITS,
+            },
           );
           if (!r.ok) throw new Error(r.reject.message);
           return { key: `u${sent % 300}`, value: r.event.json };
@@ -55,9 +65,20 @@ describe('S3 outage', () => {
     const lag = async () => {
       const ends = await admin.topicOffsets(topic);
       const committed = await admin.committedOffsets(groupId, topic);
-      return ends.reduce((n, e) => n + Number(BigInt(e.high) - BigInt(committed.find((c) => c.partition === e.partition)?.offset ?? '0')), 0);
+      return ends.reduce(
+        (n, e) =>
+          n +
+          Number(
+            BigInt(e.high) -
+              BigInt(committed.find((c) => c.partition === e.partition)?.offset ?? '0'),
+          ),
+        0,
+      );
     };
-    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${sink.child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+    const rss = () =>
+      Number(
+        /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${sink.child.pid}/status`, 'utf8'))?.[1] ?? 0,
+      ) * 1024;
     let peakBuffered = 0;
     let peakRss = 0;
     let maxLagDuringOutage = 0;
@@ -68,13 +89,20 @@ describe('S3 outage', () => {
       try {
         const outageEnd = Date.now() + 60_000;
         while (Date.now() < outageEnd) {
-          peakBuffered = Math.max(peakBuffered, metricValue(await sink.metrics(), 'loglake_sink_buffered_bytes'));
+          peakBuffered = Math.max(
+            peakBuffered,
+            metricValue(await sink.metrics(), 'loglake_sink_buffered_bytes'),
+          );
           peakRss = Math.max(peakRss, rss());
           maxLagDuringOutage = Math.max(maxLagDuringOutage, await lag());
           await sleep(1000);
         }
-        expect(metricValue(await sink.metrics(), 'loglake_sink_upload_retries_total')).toBeGreaterThan(0);
-        expect(metricValue(await sink.metrics(), 'loglake_sink_paused_partitions')).toBeGreaterThan(0);
+        expect(
+          metricValue(await sink.metrics(), 'loglake_sink_upload_retries_total'),
+        ).toBeGreaterThan(0);
+        expect(metricValue(await sink.metrics(), 'loglake_sink_paused_partitions')).toBeGreaterThan(
+          0,
+        );
       } finally {
         await stackUp({ kafka: [], s3: true, prometheus: 'off', log });
       }
@@ -95,6 +123,10 @@ describe('S3 outage', () => {
     // The budget is checked after each record: it can be passed by at most one record (≤ 64 KiB).
     expect(peakBuffered).toBeLessThanOrEqual(BUDGET + 64 * 1024);
     expect(peakRss).toBeLessThan(BUDGET + 400 * 1024 * 1024);
-    expect(await checkLake(store, topic)).toMatchObject({ rows: sent, distinct: sent, misplaced: 0 });
+    expect(await checkLake(store, topic)).toMatchObject({
+      rows: sent,
+      distinct: sent,
+      misplaced: 0,
+    });
   }, 400_000);
 });

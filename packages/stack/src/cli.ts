@@ -7,6 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { errorMessage } from '@loglake/core';
+import { startPipeline } from './services.ts';
 import { stackDown, stackStatus, stackUp, type KafkaLayout, type StackInfo } from './stack.ts';
 
 const log = (message: string) => process.stderr.write(`[stack] ${message}\n`);
@@ -61,16 +62,26 @@ async function main(argv: string[]): Promise<number> {
     case 'start': {
       const info = await stackUp({ kafka, prometheus, timeoutMs, log });
       log(`stack ready\n${describe(info)}`);
+      const services = startPipeline(info);
       log(
-        'the gateway and sink are not built yet: only the stack runs. Ctrl-C stops what this command started.',
+        'gateway on http://127.0.0.1:8080 (POST /events), sink writing to ./lake; Ctrl-C stops everything this command started',
       );
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
+      const signal = new Promise<string>((resolve) => {
+        process.once('SIGINT', () => resolve('SIGINT'));
+        process.once('SIGTERM', () => resolve('SIGTERM'));
       });
+      const firstExit = Promise.race(
+        services.map((s) => s.exited.then((code) => `${s.name} exited with ${code}`)),
+      );
+      const why = await Promise.race([signal, firstExit]);
+      log(`${why}: stopping`);
+      for (const s of services) s.child.kill('SIGTERM');
+      const codes = await Promise.all(services.map((s) => s.exited));
       const stopped = await stackDown({ only: componentsOf(info.started) });
-      log(`stopped ${stopped.join(', ') || 'nothing'}`);
-      return 0;
+      log(
+        `stopped the services and ${stopped.join(', ') || 'no stack component (they were running before)'}`,
+      );
+      return codes.every((c) => c === 0 || c === null) && why.startsWith('SIG') ? 0 : 1;
     }
     default:
       log(`unknown command "${command}": use up, down, status or start`);

@@ -3,3 +3,4 @@ export * from './kafka.ts';
 export * from './s3.ts';
 export * from './prometheus.ts';
 export * from './stack.ts';
+export * from './services.ts';

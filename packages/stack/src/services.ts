@@ -1,0 +1,52 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { StackInfo } from './stack.ts';
+
+export interface RunningService {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+}
+
+/** Starts a service's `src/main.ts` with tsx, its output prefixed with its name on our stdout. */
+export function startServiceProcess(
+  repo: string,
+  name: string,
+  env: Record<string, string>,
+): RunningService {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(repo, 'services', name, 'src', 'main.ts')],
+    {
+      cwd: repo,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream)
+      createInterface({ input: stream }).on('line', (line) =>
+        process.stdout.write(`[${name}] ${line}\n`),
+      );
+  }
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  return { name, child, exited };
+}
+
+/** The local default pipeline: the gateway in open mode on 127.0.0.1:8080, the sink into `<repo>/lake`. */
+export function startPipeline(info: StackInfo): RunningService[] {
+  const brokers = (info.kafka.single ?? []).join(',');
+  return [
+    startServiceProcess(info.paths.repo, 'gateway', {
+      KAFKA_BROKERS: brokers,
+      GATEWAY_OPEN_MODE: 'true',
+    }),
+    startServiceProcess(info.paths.repo, 'sink', {
+      KAFKA_BROKERS: brokers,
+      SINK_OUTPUT_URL: `file://${join(info.paths.repo, 'lake')}`,
+    }),
+  ];
+}

@@ -192,7 +192,7 @@ async function verify(path: string): Promise<{ ok: boolean; problems: string[] }
       extra: r.extra === null ? null : JSON.parse(String(r.extra)),
     };
     for (const k of COLUMNS) {
-      if (JSON.stringify(got[k]) !== JSON.stringify(e[k]))
+      if (JSON.stringify(got[k]) !== JSON.stringify(e[k as keyof Ev]))
         problems.push(
           `${k} of ${e.event_id}: ${JSON.stringify(got[k])} != ${JSON.stringify(e[k])}`,
         );

@@ -183,7 +183,7 @@ async function verify(path: string): Promise<{ ok: boolean; problems: string[] }
       problems.push(`unknown id ${String(r.event_id)}`);
       continue;
     }
-    const got = {
+    const got: Record<string, unknown> = {
       ...r,
       ts: Number(r.ts),
       received_at: Number(r.received_at),
@@ -192,7 +192,7 @@ async function verify(path: string): Promise<{ ok: boolean; problems: string[] }
       extra: r.extra === null ? null : JSON.parse(String(r.extra)),
     };
     for (const k of COLUMNS) {
-      if (JSON.stringify(got[k]) !== JSON.stringify(e[k as keyof Ev]))
+      if (JSON.stringify(got[k]) !== JSON.stringify(e[k]))
         problems.push(
           `${k} of ${e.event_id}: ${JSON.stringify(got[k])} != ${JSON.stringify(e[k])}`,
         );

@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect } from 'vitest';
-import type { KafkaAdmin } from '@loglake/kafka';
 import type { ObjectStore } from '@loglake/object-store';
 import { test } from '../support/fixtures.ts';
 import { checkLake } from '../support/lake.ts';
-import { produceEvents, startSink, type SinkUnderTest } from '../support/sink.ts';
+import { allCommitted, produceEvents, startSink, type SinkUnderTest } from '../support/sink.ts';
 
 const TOTAL = 300_000;
 
@@ -17,12 +16,6 @@ async function midFlush(store: ObjectStore, topic: string): Promise<boolean> {
     for (const f of intent.files) if ((await store.head(f.key)) === null) return true;
   }
   return false;
-}
-
-async function allCommitted(admin: KafkaAdmin, groupId: string, topic: string): Promise<boolean> {
-  const ends = await admin.topicOffsets(topic);
-  const committed = await admin.committedOffsets(groupId, topic);
-  return ends.every((e) => committed.find((c) => c.partition === e.partition)?.offset === e.high);
 }
 
 describe('sink crashes', () => {

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect } from 'vitest';
 import { test } from '../support/fixtures.ts';
 import { checkLake } from '../support/lake.ts';
-import { produceEvents, startSink } from '../support/sink.ts';
+import { allCommitted, produceEvents, startSink } from '../support/sink.ts';
 
 const TOTAL = 150_000;
 
@@ -40,13 +40,7 @@ describe('two sink instances', () => {
         .poll(async () => (await writers()).size, { timeout: 60_000, interval: 200 })
         .toBe(2);
       await a.kill();
-      const ends = await admin.topicOffsets(topic);
-      const done = async () => {
-        const committed = await admin.committedOffsets(groupId, topic);
-        return ends.every(
-          (e) => committed.find((c) => c.partition === e.partition)?.offset === e.high,
-        );
-      };
+      const done = () => allCommitted(admin, groupId, topic);
       const deadline = Date.now() + 120_000;
       while (!(await done()) && Date.now() < deadline) await sleep(500);
       expect(await done()).toBe(true);

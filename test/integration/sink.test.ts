@@ -3,7 +3,7 @@ import { createKafkaProducer } from '@loglake/kafka';
 import { consumeAll } from '../support/consume.ts';
 import { test, uniqueName } from '../support/fixtures.ts';
 import { checkLake, withLake } from '../support/lake.ts';
-import { produceEvents, startSink } from '../support/sink.ts';
+import { allCommitted, produceEvents, startSink } from '../support/sink.ts';
 
 const s3Url = (store: { url: string }) => store.url;
 
@@ -36,17 +36,8 @@ describe('sink → real S3', () => {
 
     const sink = await startSink(kafka, topic, dlqTopic, groupId, s3Url(store));
     try {
-      const ends = await admin.topicOffsets(topic);
       await expect
-        .poll(
-          async () => {
-            const committed = await admin.committedOffsets(groupId, topic);
-            return ends.every(
-              (e) => committed.find((c) => c.partition === e.partition)?.offset === e.high,
-            );
-          },
-          { timeout: 60_000, interval: 500 },
-        )
+        .poll(() => allCommitted(admin, groupId, topic), { timeout: 60_000, interval: 500 })
         .toBe(true);
       const lake = await checkLake(store, topic);
       expect(lake).toMatchObject({ rows: 6000, distinct: 6000, misplaced: 0 });

@@ -1,6 +1,6 @@
 import { inject } from 'vitest';
 import { DEFAULT_EVENT_LIMITS, validateEvent } from '@loglake/events';
-import { createKafkaProducer, type KafkaClientConfig } from '@loglake/kafka';
+import { createKafkaProducer, type KafkaAdmin, type KafkaClientConfig } from '@loglake/kafka';
 import { freePort, startService, waitForStatus, type ServiceProcess } from './processes.ts';
 
 export interface SinkUnderTest extends ServiceProcess {
@@ -86,4 +86,11 @@ export async function produceEvents(
   } finally {
     await producer.disconnect();
   }
+}
+
+/** True when the group's committed offsets reached the topic's end on every partition. */
+export async function allCommitted(admin: KafkaAdmin, groupId: string, topic: string): Promise<boolean> {
+  const ends = await admin.topicOffsets(topic);
+  const committed = await admin.committedOffsets(groupId, topic);
+  return ends.every((e) => committed.find((c) => c.partition === e.partition)?.offset === e.high);
 }

@@ -37,7 +37,8 @@ function line(i: number, now: number): string {
       custom_track: 'click',
       user_id: `user-${i % 1000}`,
       url: 'https://jobs.example.com/listing?id=12345&ref=campaign',
-      user_agent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120 Safari/537.36',
+      user_agent:
+        'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120 Safari/537.36',
     },
     { receivedAt: now, source: 'bench', allowBodySource: false, limits: DEFAULT_EVENT_LIMITS },
   );
@@ -57,7 +58,13 @@ function metric(text: string, name: string): number {
 
 async function main() {
   const info = await stackUp({ kafka: ['single'], s3: true, prometheus: 'off' });
-  const kafka: KafkaClientConfig = { brokers: info.kafka.single ?? [], clientId: 'bench', ssl: false, connectionTimeoutMs: 3000, requestTimeoutMs: 30000 };
+  const kafka: KafkaClientConfig = {
+    brokers: info.kafka.single ?? [],
+    clientId: 'bench',
+    ssl: false,
+    connectionTimeoutMs: 3000,
+    requestTimeoutMs: 30000,
+  };
   const topic = `bench-sink-${Date.now()}`;
   const admin = createKafkaAdmin(kafka);
   await admin.connect();
@@ -67,7 +74,13 @@ async function main() {
   await producer.connect();
   const now = Date.now();
   for (let i = 0; i < ROWS; i += 2000) {
-    await producer.send(topic, Array.from({ length: Math.min(2000, ROWS - i) }, (_, j) => ({ key: `user-${(i + j) % 1000}`, value: line(i + j, now) })));
+    await producer.send(
+      topic,
+      Array.from({ length: Math.min(2000, ROWS - i) }, (_, j) => ({
+        key: `user-${(i + j) % 1000}`,
+        value: line(i + j, now),
+      })),
+    );
   }
   const groupId = `${topic}-group`;
   const s3 = info.s3;
@@ -93,7 +106,11 @@ async function main() {
     });
   // Drain with a short age limit, so that the last partial flush of each partition does not wait a minute.
   let sink = startSink({ SINK_FLUSH_MAX_AGE_MS: '2000' });
-  const committedTotal = async () => (await admin.committedOffsets(groupId, topic)).reduce((n, c) => n + Math.max(0, Number(c.offset)), 0);
+  const committedTotal = async () =>
+    (await admin.committedOffsets(groupId, topic)).reduce(
+      (n, c) => n + Math.max(0, Number(c.offset)),
+      0,
+    );
   try {
     const t0 = performance.now();
     const cpu0 = cpuSeconds(sink.pid ?? 0);
@@ -105,7 +122,10 @@ async function main() {
     await new Promise((resolve) => sink.once('exit', resolve));
     sink = startSink({});
     for (;;) {
-      const up = await fetch('http://127.0.0.1:19465/readyz').then((r) => r.ok, () => false);
+      const up = await fetch('http://127.0.0.1:19465/readyz').then(
+        (r) => r.ok,
+        () => false,
+      );
       if (up) break;
       await sleep(200);
     }
@@ -125,7 +145,13 @@ async function main() {
       }
       const n = Math.min(500, due - sent);
       const t = Date.now();
-      const out = await producer.send(topic, Array.from({ length: n }, (_, j) => ({ key: `user-${j}`, value: line(ROWS + sent + j, t) })));
+      const out = await producer.send(
+        topic,
+        Array.from({ length: n }, (_, j) => ({
+          key: `user-${j}`,
+          value: line(ROWS + sent + j, t),
+        })),
+      );
       sent += n;
       if (t >= nextMarker && Date.now() - begun < (STEADY_S - 70) * 1000) {
         nextMarker = t + 1000;
@@ -134,7 +160,9 @@ async function main() {
           markers.push(
             (async () => {
               for (;;) {
-                const c = (await admin.committedOffsets(groupId, topic)).find((x) => x.partition === first.partition);
+                const c = (await admin.committedOffsets(groupId, topic)).find(
+                  (x) => x.partition === first.partition,
+                );
                 if (c && BigInt(c.offset) > BigInt(first.baseOffset)) break;
                 await sleep(250);
               }
@@ -148,21 +176,36 @@ async function main() {
     const after = await (await fetch('http://127.0.0.1:19465/metrics')).text();
     delays.sort((a, b) => a - b);
     const perHour = 3600 / STEADY_S;
-    const files = metric(after, 'loglake_sink_files_written_total') - metric(before, 'loglake_sink_files_written_total');
-    const bytes = metric(after, 'loglake_sink_bytes_written_total') - metric(before, 'loglake_sink_bytes_written_total');
+    const files =
+      metric(after, 'loglake_sink_files_written_total') -
+      metric(before, 'loglake_sink_files_written_total');
+    const bytes =
+      metric(after, 'loglake_sink_bytes_written_total') -
+      metric(before, 'loglake_sink_bytes_written_total');
     console.log(
       JSON.stringify(
         {
           bench: 'sink',
           date: new Date().toISOString(),
           store: 'versitygw (local S3)',
-          drain: { rows: ROWS, seconds: +drainS.toFixed(1), rows_per_s: Math.round(ROWS / drainS), cpu_seconds: +drainCpu.toFixed(1), rows_per_cpu_second: Math.round(ROWS / drainCpu) },
+          drain: {
+            rows: ROWS,
+            seconds: +drainS.toFixed(1),
+            rows_per_s: Math.round(ROWS / drainS),
+            cpu_seconds: +drainCpu.toFixed(1),
+            rows_per_cpu_second: Math.round(ROWS / drainCpu),
+          },
           steady: {
             events_per_s: Math.round(sent / STEADY_S),
             seconds: STEADY_S,
             files_per_hour: Math.round(files * perHour),
             mb_per_hour: Math.round((bytes * perHour) / 1e6),
-            produce_to_queryable_s: { markers: delays.length, p50: delays[Math.floor(delays.length / 2)], p99: delays[Math.floor(delays.length * 0.99)], max: delays.at(-1) },
+            produce_to_queryable_s: {
+              markers: delays.length,
+              p50: delays[Math.floor(delays.length / 2)],
+              p99: delays[Math.floor(delays.length * 0.99)],
+              max: delays.at(-1),
+            },
           },
         },
         null,

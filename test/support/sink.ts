@@ -89,7 +89,11 @@ export async function produceEvents(
 }
 
 /** True when the group's committed offsets reached the topic's end on every partition. */
-export async function allCommitted(admin: KafkaAdmin, groupId: string, topic: string): Promise<boolean> {
+export async function allCommitted(
+  admin: KafkaAdmin,
+  groupId: string,
+  topic: string,
+): Promise<boolean> {
   const ends = await admin.topicOffsets(topic);
   const committed = await admin.committedOffsets(groupId, topic);
   return ends.every((e) => committed.find((c) => c.partition === e.partition)?.offset === e.high);

@@ -1,0 +1,74 @@
+import { rm, stat, writeFile } from 'node:fs/promises';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { EXTRA_FIELD, FIELDS, type FieldType } from '@loglake/events';
+import type { ParquetCodec, ParquetEncoder } from './encoder.ts';
+
+const DUCK_TYPE: Record<FieldType, string> = {
+  string: 'VARCHAR',
+  enum: 'VARCHAR',
+  int32: 'INTEGER',
+  int64: 'BIGINT',
+  double: 'DOUBLE',
+  timestamp: 'BIGINT',
+};
+
+const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
+
+/** The read_json column spec and the SELECT list, both from the event fields. */
+function columnsSql(): { spec: string; select: string } {
+  const spec = [...FIELDS.map((f) => `${quote(f.name)}: '${DUCK_TYPE[f.type]}'`), `${quote(EXTRA_FIELD)}: 'JSON'`];
+  const select = [
+    ...FIELDS.map((f) =>
+      f.type === 'timestamp' ? `make_timestamptz(${quote(f.name)} * 1000) AS ${quote(f.name)}` : quote(f.name),
+    ),
+    quote(EXTRA_FIELD),
+  ];
+  return { spec: `{${spec.join(', ')}}`, select: select.join(', ') };
+}
+
+export interface DuckDbEncoderOptions {
+  readonly codec: ParquetCodec;
+  /** DuckDB worker threads (the Node event loop keeps its own core). */
+  readonly threads: number;
+  readonly memoryLimitMb: number;
+  readonly rowGroupSize?: number;
+}
+
+/**
+ * Parquet through DuckDB: the lines go to a temporary NDJSON file, and DuckDB's `read_json` →
+ * `COPY … (FORMAT parquet)` writes the file off the event loop. Timestamps become
+ * TIMESTAMP WITH TIME ZONE (INT64 micros, isAdjustedToUTC), `extra` a JSON string column,
+ * and DuckDB dictionary-encodes low-cardinality columns by itself.
+ */
+export async function createDuckDbEncoder(options: DuckDbEncoderOptions): Promise<ParquetEncoder> {
+  const instance = await DuckDBInstance.create(':memory:', {
+    threads: String(options.threads),
+    memory_limit: `${options.memoryLimitMb}MB`,
+    preserve_insertion_order: 'true',
+  });
+  const { spec, select } = columnsSql();
+  const codec = options.codec === 'uncompressed' ? 'uncompressed' : options.codec;
+  return {
+    name: `duckdb(${options.codec})`,
+    async encode(lines, path) {
+      const input = `${path}.ndjson`;
+      await writeFile(input, lines.length === 0 ? '' : `${lines.join('\n')}\n`);
+      const connection = await instance.connect();
+      try {
+        await connection.run(
+          `COPY (SELECT ${select} FROM read_json(${literal(input)}, format = 'newline_delimited', ` +
+            `columns = ${spec}, maximum_object_size = 16777216)) ` +
+            `TO ${literal(path)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${options.rowGroupSize ?? 122880})`,
+        );
+      } finally {
+        connection.closeSync();
+        await rm(input, { force: true });
+      }
+      return { rows: lines.length, bytes: (await stat(path)).size };
+    },
+    async close() {
+      instance.closeSync();
+    },
+  };
+}

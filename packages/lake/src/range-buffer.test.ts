@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { bucketOf, dataKey, intentKey } from './layout.ts';
+import { RangeBuffer } from './range-buffer.ts';
+
+const at = (iso: string) => Date.parse(iso);
+
+describe('layout', () => {
+  it('buckets by event time in UTC', () => {
+    expect(bucketOf(at('2026-11-26T23:59:59.999Z'))).toBe('dt=2026-11-26/hour=23');
+    expect(bucketOf(at('2026-11-27T00:00:00.000+01:00'))).toBe('dt=2026-11-26/hour=23');
+  });
+
+  it('names objects and intents by zero-padded offsets so that they sort', () => {
+    expect(dataKey('log-data', 3, 5n, 120n, 'dt=2026-11-26/hour=01')).toBe(
+      'log-data/dt=2026-11-26/hour=01/log-data-p3-00000000000000000005-00000000000000000120.parquet',
+    );
+    expect(intentKey('log-data', 3, 5n) < intentKey('log-data', 3, 40n)).toBe(true);
+  });
+});
+
+describe('RangeBuffer', () => {
+  it('groups lines by bucket in offset order and starts the next range after the last offset', () => {
+    const b = new RangeBuffer(0, 100n);
+    b.add(100n, at('2026-11-26T10:00:00Z'), 'a', 1, 0);
+    b.add(101n, at('2026-11-26T11:00:00Z'), 'b', 2, 0);
+    b.add(105n, at('2026-11-26T10:30:00Z'), 'c', 3, 0); // a hole at 102-104
+    const r = b.cut();
+    expect(r.first).toBe(100n);
+    expect(r.last).toBe(105n);
+    expect([...r.buckets]).toEqual([
+      ['dt=2026-11-26/hour=10', ['a', 'c']],
+      ['dt=2026-11-26/hour=11', ['b']],
+    ]);
+    expect(r.oldestReceivedAt).toBe(1);
+    expect(b.first).toBe(106n);
+    expect(b.isEmpty).toBe(true);
+  });
+
+  it('ends a forced range where the intent says, even past the last record seen', () => {
+    const b = new RangeBuffer(1, 0n);
+    b.forcedLast = 9n;
+    b.add(0n, 0, 'x', null, 0);
+    expect(b.cut().last).toBe(9n);
+    expect(b.first).toBe(10n);
+    expect(b.forcedLast).toBeNull();
+  });
+
+  it('keeps poison records in the range, so that their offsets are covered by its commit', () => {
+    const b = new RangeBuffer(2, 7n);
+    b.addPoison(7n, { code: 'INVALID_JSON_LINE', message: 'x' }, 'garbage', 0);
+    const r = b.cut();
+    expect(r.rows).toBe(0);
+    expect(r.poison.map((p) => p.offset)).toEqual([7n]);
+    expect(r.last).toBe(7n);
+  });
+});

@@ -1,0 +1,5 @@
+export * from './options.ts';
+export * from './profiles.ts';
+export * from './stats.ts';
+export * from './sender.ts';
+export * from './run.ts';

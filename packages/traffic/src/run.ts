@@ -1,0 +1,113 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { GeneratorOptions } from './options.ts';
+import type { SyntheticEvent } from './profiles.ts';
+import type { BatchSender } from './sender.ts';
+import { RunStats } from './stats.ts';
+
+export interface RunSummary {
+  readonly run_id: string;
+  readonly profile: string;
+  readonly target: string;
+  readonly planned: number;
+  readonly sent: number;
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly retries: number;
+  readonly failed_requests: number;
+  readonly seconds: number;
+  readonly target_rate: number;
+  readonly achieved_rate: number;
+  readonly latency_ms: { p50: number; p99: number; max: number };
+  readonly behind_schedule_ms: { p50: number; p99: number; max: number };
+}
+
+const RETRYABLE = new Set([429, 503]);
+
+/**
+ * Open loop: batch i is due at start + i·batch/rate, whatever the server does. A batch that finds
+ * every connection busy waits, and that wait counts in its latency (measured from when it was due),
+ * so a slow server cannot hide behind a slower schedule (no coordinated omission).
+ */
+export async function runGenerator(
+  options: GeneratorOptions,
+  runId: string,
+  next: () => SyntheticEvent,
+  sender: BatchSender,
+  onProgress: (stats: RunStats, elapsedS: number) => void = () => undefined,
+  clock: () => number = () => performance.now(),
+): Promise<RunSummary> {
+  const planned = options.count ?? Math.round((options.rate * (options.durationMs ?? 0)) / 1000);
+  const batches = Math.ceil(planned / options.batch);
+  const stats = new RunStats();
+  const start = clock();
+  let inFlight = 0;
+  const slotFreed: (() => void)[] = [];
+  const progress = setInterval(() => onProgress(stats, (clock() - start) / 1000), 1000);
+
+  const sendWithRetries = async (events: SyntheticEvent[], due: number) => {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        stats.requests += 1;
+        const out = await sender.send(events);
+        if (RETRYABLE.has(out.status) && attempt < options.maxAttempts) {
+          stats.retries += 1;
+          await sleep(Math.max(100, (out.retryAfterS ?? 1) * 1000));
+          continue;
+        }
+        stats.accepted += out.accepted;
+        stats.rejected += out.rejected;
+        if (out.status !== 200) stats.failedRequests += 1;
+        break;
+      } catch {
+        if (attempt < options.maxAttempts) {
+          stats.retries += 1;
+          await sleep(500 * attempt);
+          continue;
+        }
+        stats.failedRequests += 1;
+        stats.rejected += events.length;
+        break;
+      }
+    }
+    stats.recordLatency(clock() - due);
+  };
+
+  const running = new Set<Promise<void>>();
+  for (let i = 0; i < batches; i += 1) {
+    const due = start + (i * options.batch * 1000) / options.rate;
+    const wait = due - clock();
+    if (wait > 1) await sleep(wait);
+    while (inFlight >= options.concurrency)
+      await new Promise<void>((resolve) => slotFreed.push(resolve));
+    stats.recordLateness(Math.max(0, clock() - due));
+    const size = Math.min(options.batch, planned - i * options.batch);
+    const events = Array.from({ length: size }, next);
+    stats.sent += size;
+    inFlight += 1;
+    const p: Promise<void> = sendWithRetries(events, due).finally(() => {
+      inFlight -= 1;
+      running.delete(p);
+      slotFreed.shift()?.();
+    });
+    running.add(p);
+  }
+  await Promise.all(running);
+  clearInterval(progress);
+  const seconds = (clock() - start) / 1000;
+  return {
+    run_id: runId,
+    profile: options.profile,
+    target: options.directKafka ? `kafka:${options.topic}` : options.target,
+    planned,
+    sent: stats.sent,
+    accepted: stats.accepted,
+    rejected: stats.rejected,
+    retries: stats.retries,
+    failed_requests: stats.failedRequests,
+    seconds: +seconds.toFixed(3),
+    target_rate: options.rate,
+    achieved_rate: Math.round(stats.sent / seconds),
+    latency_ms: stats.latency(),
+    behind_schedule_ms: stats.behindSchedule(),
+  };
+}

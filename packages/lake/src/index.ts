@@ -7,3 +7,4 @@ export * from './retry.ts';
 export * from './flush.ts';
 export * from './metrics.ts';
 export * from './sink.ts';
+export * from './verify.ts';

@@ -156,7 +156,8 @@ export function createLocalStore(rootDir: string): ObjectStore {
       for await (const path of walk(base)) {
         const key = relative(root, path).split(sep).join('/');
         if (!key.startsWith(prefix)) continue;
-        yield { key, size: (await stat(path)).size };
+        const s = await stat(path);
+        yield { key, size: s.size, lastModified: s.mtimeMs };
       }
     },
     async delete(key) {

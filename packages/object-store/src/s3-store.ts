@@ -223,7 +223,11 @@ export function createS3Store(client: S3Client, options: S3StoreOptions): Object
         );
         for (const item of page.Contents ?? []) {
           if (item.Key === undefined) continue;
-          yield { key: item.Key.slice(root.length), size: item.Size ?? 0 };
+          yield {
+            key: item.Key.slice(root.length),
+            size: item.Size ?? 0,
+            ...(item.LastModified ? { lastModified: item.LastModified.getTime() } : {}),
+          };
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);

@@ -2,6 +2,8 @@
 export interface ObjectInfo {
   readonly key: string;
   readonly size: number;
+  /** When the object became visible (S3 LastModified, or the file's mtime), epoch ms. */
+  readonly lastModified?: number;
 }
 
 export interface PutOptions {

@@ -47,7 +47,7 @@ export async function verifyRun(store: ObjectStore, topic: string, runId: string
       const [inRange] = (await c.runAndReadAll(`SELECT count(DISTINCT seq)::BIGINT k FROM run WHERE seq BETWEEN 1 AND ${want}`)).getRowObjectsJson();
       const delays: number[] = [];
       for (const r of (await c.runAndReadAll(`SELECT filename, received_ms FROM run`)).getRowObjectsJson()) {
-        const at = visibleAt.get(String(r.filename));
+        const at = visibleAt.get(r.filename as string);
         if (at !== undefined) delays.push((at - Number(r.received_ms)) / 1000);
       }
       delays.sort((a, b) => a - b);

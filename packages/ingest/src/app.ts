@@ -14,6 +14,9 @@ export interface GatewayAppDeps {
   readonly maxBodyBytes: number;
 }
 
+/** Largest over-limit body read to its end so that the client sees the 413 (see the error handler). */
+const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
+
 interface ErrorBody {
   error: { code: GatewayErrorCode; message: string };
   request_id?: string;
@@ -83,6 +86,17 @@ export function buildGatewayApp(deps: GatewayAppDeps) {
     const gatewayError = toGatewayError(error);
     if (gatewayError.statusCode >= 500 && gatewayError.code === 'INTERNAL_ERROR') {
       request.log.error({ event: 'gateway_internal_error', err: error }, 'unexpected error');
+    }
+    // Fastify closes the connection after a body error, before the client has sent the rest; many
+    // clients then see a reset (EPIPE) instead of the 413. Bodies of a declared, bounded length are
+    // read and discarded instead, so the client gets its answer; longer or chunked ones are cut.
+    const declared = Number(request.headers['content-length']);
+    if (
+      gatewayError.code === 'BODY_TOO_LARGE' &&
+      Number.isFinite(declared) &&
+      declared <= DRAIN_LIMIT_BYTES
+    ) {
+      reply.removeHeader('connection');
     }
     if (request.routeOptions.url === '/events') {
       metrics.requests.inc({ status: String(gatewayError.statusCode), code: gatewayError.code });

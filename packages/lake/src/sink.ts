@@ -118,15 +118,18 @@ export class LakeSink {
 
   /** SIGTERM: stop fetching, flush what is buffered, wait until durable and committed, leave the group. */
   async stop(): Promise<void> {
+    const step = (name: string) => this.deps.logger.info({ event: 'sink_stop_step', step: name }, name);
+    // No new records are taken from here on (onBatch returns at once).
     this.stopping = true;
     if (this.ageTimer) clearInterval(this.ageTimer);
-    this.deps.consumer.pause(this.options.topic);
     for (const st of this.partitions.values()) {
       if (!st.buffer.isEmpty && st.buffer.forcedLast === null) this.cut(st, 'shutdown');
     }
     this.wakeWaiters();
     await Promise.all([...this.partitions.values()].map((st) => this.settle(st)));
+    step('flushed and committed');
     await this.deps.consumer.disconnect();
+    step('left the group');
     await this.deps.dlqProducer.disconnect();
     await this.deps.admin.disconnect();
     await this.deps.encoder.close();

@@ -15,6 +15,7 @@ export interface SinkConfig {
   readonly encoderMemoryMb: number;
   readonly sessionTimeoutMs: number;
   readonly rebalanceTimeoutMs: number;
+  readonly shutdownTimeoutMs: number;
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   readonly kafka: KafkaClientConfig;
   readonly s3: S3ClientConfig;
@@ -45,6 +46,7 @@ const schema = z
     SINK_SESSION_TIMEOUT_MS: envPositiveInt.default(30_000),
     SINK_REBALANCE_TIMEOUT_MS: envPositiveInt.default(60_000),
     SINK_HEARTBEAT_INTERVAL_MS: envPositiveInt.default(3_000),
+    SINK_SHUTDOWN_TIMEOUT_MS: envPositiveInt.default(60_000),
     SINK_ADMIN_HOST: z.string().default('127.0.0.1'),
     SINK_ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
     SINK_TMP_DIR: z.string().optional(),
@@ -83,6 +85,7 @@ export function loadConfig(env: Env): SinkConfig {
     encoderMemoryMb: v.SINK_ENCODER_MEMORY_MB,
     sessionTimeoutMs: v.SINK_SESSION_TIMEOUT_MS,
     rebalanceTimeoutMs: v.SINK_REBALANCE_TIMEOUT_MS,
+    shutdownTimeoutMs: v.SINK_SHUTDOWN_TIMEOUT_MS,
     logLevel: v.LOG_LEVEL,
     kafka: parseKafkaEnv(env, { clientId: 'loglake-sink' }),
     s3: parseS3Env(env),

@@ -74,6 +74,15 @@ async function main(): Promise<void> {
     stopping = true;
     ready = false;
     logger.info({ event: 'sink_stopping', signal }, 'stopping: flushing what is buffered');
+    // Past the limit, exit anyway: what is not committed is read again by the next owner.
+    const timer = setTimeout(() => {
+      logger.error(
+        { event: 'sink_stop_timeout' },
+        'shutdown took too long; exiting without the rest',
+      );
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
     await sink.stop();
     opened.close();
     await admin.close();

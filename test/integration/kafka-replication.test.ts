@@ -9,7 +9,7 @@ import {
   stackUp,
   startKafkaNode,
 } from '@loglake/stack';
-import { kafkaConfig, test, uniqueName } from '../support/fixtures.ts';
+import { kafkaConfig, test, uniqueName, waitUntil } from '../support/fixtures.ts';
 import { consumeAll } from '../support/consume.ts';
 
 const spec = clusterSpec('three');
@@ -39,8 +39,11 @@ describe('three-node cluster (RF 3, min.insync.replicas=2)', () => {
       replicationFactor: 3,
       configs: { 'min.insync.replicas': '2' },
     });
-    const before = await admin.partitions(topic);
-    expect(before.every((p) => p.isr.length === 3)).toBe(true);
+    // Every broker learns of the new topic a moment after the controller does.
+    const before = await waitUntil('all three replicas in sync', async () => {
+      const parts = await admin.partitions(topic);
+      return parts.length === 3 && parts.every((p) => p.isr.length === 3) ? parts : undefined;
+    });
     // Kill the leader of partition 0, so that a leader election must happen under load.
     const victim = before.find((p) => p.partition === 0)?.leader;
     expect(victim).toBeDefined();
@@ -75,9 +78,13 @@ describe('three-node cluster (RF 3, min.insync.replicas=2)', () => {
     while (acked.length < ackedAtKill + 3_000) await sendBatch();
     await producer.disconnect();
 
-    const after = await admin.partitions(topic);
+    // The survivors agree on the new layout (each broker's metadata catches up on its own).
+    const after = await waitUntil('the killed broker out of every ISR', async () => {
+      const parts = await admin.partitions(topic);
+      return parts.every((p) => !p.isr.includes(victim ?? 0)) ? parts : undefined;
+    });
     expect(after.find((p) => p.partition === 0)?.leader).not.toBe(victim);
-    expect(after.every((p) => !p.isr.includes(victim ?? 0) && p.isr.length === 2)).toBe(true);
+    expect(after.every((p) => p.isr.length === 2)).toBe(true);
     await admin.disconnect();
 
     const records = await consumeAll(config, topic);

@@ -9,6 +9,33 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
+/**
+ * Polls `probe` until it returns a value other than undefined; fails naming `what`
+ * (and the last value seen) after `timeoutMs`. For conditions that become true
+ * asynchronously (metadata propagating, metrics scraped), never for hiding races.
+ */
+export async function waitUntil<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastError });
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
 export function kafkaConfig(
   brokers: readonly string[] = inject('kafkaBrokers'),
 ): KafkaClientConfig {

@@ -1,5 +1,5 @@
 import type { Admin } from 'kafkajs';
-import type { Logger } from '@loglake/core';
+import { LoglakeError, type Logger } from '@loglake/core';
 import type { KafkaClientConfig } from './config.ts';
 import { createKafkaJs } from './client.ts';
 
@@ -61,8 +61,11 @@ export function createKafkaAdmin(config: KafkaClientConfig, logger?: Logger): Ka
     },
     listTopics: () => admin.listTopics(),
     async ensureTopic(spec) {
-      return admin.createTopics({
-        waitForLeaders: true,
+      // kafkajs' own waitForLeaders gives up when the broker it asks has not yet
+      // heard of the new topic (UNKNOWN_TOPIC_OR_PARTITION), which a multi-broker
+      // cluster answers for a moment after creation; wait here instead.
+      const created = await admin.createTopics({
+        waitForLeaders: false,
         topics: [
           {
             topic: spec.topic,
@@ -75,6 +78,8 @@ export function createKafkaAdmin(config: KafkaClientConfig, logger?: Logger): Ka
           },
         ],
       });
+      await waitForLeaders(admin, spec.topic, created ? spec.partitions : 1, LEADER_WAIT_MS);
+      return created;
     },
     async deleteTopics(topics) {
       if (topics.length > 0) await admin.deleteTopics({ topics: [...topics] });
@@ -100,4 +105,39 @@ export function createKafkaAdmin(config: KafkaClientConfig, logger?: Logger): Ka
       if (groupIds.length > 0) await admin.deleteGroups([...groupIds]);
     },
   };
+}
+
+const LEADER_WAIT_MS = 30_000;
+const LEADER_POLL_MS = 100;
+const TRANSIENT_METADATA_ERRORS = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/** Polls metadata until the topic has at least `partitions` partitions, each with a leader. */
+async function waitForLeaders(
+  admin: Admin,
+  topic: string,
+  partitions: number,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no metadata yet';
+  for (;;) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const parts = topics[0]?.partitions ?? [];
+      if (parts.length >= partitions && parts.every((p) => p.leader >= 0)) return;
+      last = `${parts.filter((p) => p.leader >= 0).length} of ${partitions} partitions have a leader`;
+    } catch (error) {
+      const type = (error as { type?: unknown }).type;
+      if (typeof type !== 'string' || !TRANSIENT_METADATA_ERRORS.has(type)) throw error;
+      last = type;
+    }
+    if (Date.now() >= deadline) {
+      throw new LoglakeError(
+        'LOGLAKE_KAFKA_UNAVAILABLE',
+        `topic ${topic} has no leaders after ${timeoutMs} ms (${last})`,
+        { retryable: true },
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, LEADER_POLL_MS));
+  }
 }

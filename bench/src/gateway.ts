@@ -9,29 +9,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafkaAdmin } from '@loglake/kafka';
 import { findRepoRoot, stackUp } from '@loglake/stack';
 import { closedLoop } from './http-load.ts';
+import { sampleBody } from './sample-event.ts';
 
 const root = findRepoRoot();
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
 const PORT = 18080;
-
-function event(i: number): Record<string, unknown> {
-  return {
-    event_type: 'tracking',
-    ts: Date.now(),
-    create_time: '5f4c1e70-cb1c-11f0-8de9-0242ac120002',
-    bid: 1,
-    campaign_id: i % 50,
-    company_id: i % 7,
-    publisher_id: i % 11,
-    group_id: i % 13,
-    job_id: i,
-    custom_track: 'click',
-    user_id: `user-${i % 1000}`,
-    url: 'https://jobs.example.com/listing?id=12345&ref=campaign',
-    user_agent:
-      'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120 Safari/537.36',
-  };
-}
 
 async function main() {
   const info = await stackUp({ kafka: ['single'], s3: false, prometheus: 'off' });
@@ -83,9 +65,7 @@ async function main() {
       [100, 32],
       [1000, 8],
     ] as const) {
-      const body = JSON.stringify(
-        batch === 1 ? event(1) : Array.from({ length: batch }, (_, i) => event(i)),
-      );
+      const body = sampleBody(batch);
       const r = await closedLoop({
         url: `http://127.0.0.1:${PORT}/events`,
         body,

@@ -28,13 +28,14 @@ export interface ServiceProcess {
 
 /** Runs a service's `src/main.ts` with tsx, as its Dockerfile does, with the given environment. */
 export function startService(
-  service: 'gateway' | 'sink',
+  service: 'gateway' | 'sink' | 'generator',
   env: Record<string, string>,
+  args: readonly string[] = [],
 ): ServiceProcess {
   const root = findRepoRoot();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(root, 'services', service, 'src', 'main.ts')],
+    ['--import', 'tsx', join(root, 'services', service, 'src', 'main.ts'), ...args],
     {
       cwd: root,
       env: {

@@ -30,8 +30,12 @@ export class ProduceBatcher {
   constructor(
     private readonly producer: KafkaProducer,
     private readonly options: BatcherOptions,
-    private readonly onBatch: (records: number, seconds: number, ok: boolean) => void = () =>
-      undefined,
+    private readonly onBatch: (
+      records: number,
+      bytes: number,
+      seconds: number,
+      ok: boolean,
+    ) => void = () => undefined,
   ) {}
 
   /** Resolves once Kafka has acknowledged every record; rejects if their produce call failed. */
@@ -83,10 +87,10 @@ export class ProduceBatcher {
     const started = performance.now();
     try {
       await this.producer.send(this.options.topic, batch.records);
-      this.onBatch(batch.records.length, (performance.now() - started) / 1000, true);
+      this.onBatch(batch.records.length, batch.bytes, (performance.now() - started) / 1000, true);
       for (const w of batch.waiters) w.resolve();
     } catch (error) {
-      this.onBatch(batch.records.length, (performance.now() - started) / 1000, false);
+      this.onBatch(batch.records.length, batch.bytes, (performance.now() - started) / 1000, false);
       for (const w of batch.waiters) w.reject(error);
     } finally {
       this.inFlight -= 1;

@@ -101,11 +101,13 @@ export class Ingestor {
       maxBatchBytes: options.maxBatchBytes,
       maxInFlight: options.maxInFlightBatches,
     };
-    const observe = (topic: string) => (records: number, seconds: number, ok: boolean) => {
-      const outcome = ok ? 'ok' : 'error';
-      m.produceDuration.observe({ outcome }, seconds);
-      m.producedRecords.inc({ topic, outcome }, records);
-    };
+    const observe =
+      (topic: string) => (records: number, bytes: number, seconds: number, ok: boolean) => {
+        const outcome = ok ? 'ok' : 'error';
+        m.produceDuration.observe({ outcome }, seconds);
+        m.producedRecords.inc({ topic, outcome }, records);
+        if (ok) m.producedBytes.inc({ topic }, bytes);
+      };
     this.batcher = new ProduceBatcher(
       deps.producer,
       { ...batchOptions, topic: options.topic },

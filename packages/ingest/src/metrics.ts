@@ -56,6 +56,12 @@ export function createGatewayMetrics(registry: Registry) {
       labelNames: ['topic', 'outcome'] as const,
       registers,
     }),
+    producedBytes: new Counter({
+      name: 'loglake_gateway_produced_bytes_total',
+      help: 'Bytes of record values acknowledged by Kafka, by topic.',
+      labelNames: ['topic'] as const,
+      registers,
+    }),
     inFlightBytes: new Gauge({
       name: 'loglake_gateway_inflight_bytes',
       help: 'Bytes of events awaiting Kafka acknowledgement.',

@@ -6,5 +6,6 @@ export * from './range-buffer.ts';
 export * from './retry.ts';
 export * from './flush.ts';
 export * from './metrics.ts';
+export * from './lag.ts';
 export * from './sink.ts';
 export * from './verify.ts';

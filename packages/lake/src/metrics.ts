@@ -5,6 +5,7 @@ export function createSinkMetrics(registry: Registry) {
   const registers = [registry];
   return {
     recordsRead: new Counter({ name: 'loglake_sink_records_read_total', help: 'Records read from Kafka.', registers }),
+    bytesRead: new Counter({ name: 'loglake_sink_bytes_read_total', help: 'Bytes of record values read from Kafka.', registers }),
     rowsWritten: new Counter({
       name: 'loglake_sink_rows_written_total',
       help: 'Rows in Parquet objects that are durable in the lake (counted once the whole flush is).',
@@ -61,6 +62,30 @@ export function createSinkMetrics(registry: Registry) {
       help: 'Age (by received_at) of the oldest event read but not yet durable in the lake; 0 when none.',
       registers,
     }),
+    flushMaxAgeSeconds: new Gauge({
+      name: 'loglake_sink_flush_max_age_seconds',
+      help: 'The configured age at which a file closes; freshness stays near it when all is well.',
+      registers,
+    }),
+    assignedPartitions: new Gauge({ name: 'loglake_sink_assigned_partitions', help: 'Partitions this instance owns.', registers }),
+    lagRecords: new Gauge({
+      name: 'loglake_sink_consumer_lag_records',
+      help: "Log end offset minus the group's committed offset, per partition of the topic (every instance reports all).",
+      labelNames: ['topic', 'partition'] as const,
+      registers,
+    }),
+    lagSeconds: new Gauge({
+      name: 'loglake_sink_consumer_lag_seconds',
+      help: 'Age (by received_at) of the oldest event this instance read but has not committed, per owned partition; 0 when none.',
+      labelNames: ['topic', 'partition'] as const,
+      registers,
+    }),
+    logEndOffset: new Gauge({
+      name: 'loglake_sink_log_end_offset',
+      help: 'Log end offset per partition (its rate is what producers write).',
+      labelNames: ['topic', 'partition'] as const,
+      registers,
+    }),
     committedOffset: new Gauge({
       name: 'loglake_sink_committed_offset',
       help: 'Last offset committed per partition (next offset to read).',
@@ -71,3 +96,20 @@ export function createSinkMetrics(registry: Registry) {
 }
 
 export type SinkMetrics = ReturnType<typeof createSinkMetrics>;
+
+/** The age of what is pending per partition: `oldestReceivedAt` of its open range and unfinished flushes. */
+export function reportPendingAges(
+  metrics: SinkMetrics,
+  topic: string,
+  partitions: Iterable<{ readonly partition: number; readonly oldestReceivedAt: number | null }>,
+  now: number,
+): void {
+  let oldest: number | null = null;
+  metrics.lagSeconds.reset();
+  for (const p of partitions) {
+    const age = p.oldestReceivedAt === null ? 0 : Math.max(0, (now - p.oldestReceivedAt) / 1000);
+    metrics.lagSeconds.set({ topic, partition: String(p.partition) }, age);
+    if (p.oldestReceivedAt !== null) oldest = Math.min(oldest ?? Infinity, p.oldestReceivedAt);
+  }
+  metrics.freshness.set(oldest === null ? 0 : Math.max(0, (now - oldest) / 1000));
+}

@@ -33,7 +33,7 @@ export class RangeBuffer {
   private poison: PoisonRecord[] = [];
   private lastOffset: bigint | null = null;
   private oldestAt = 0;
-  private oldestReceivedAt: number | null = null;
+  private oldestReceived: number | null = null;
   rows = 0;
   bytes = 0;
   /** When an intent already fixes where this range ends. */
@@ -53,6 +53,11 @@ export class RangeBuffer {
     return this.lastOffset;
   }
 
+  /** Smallest `received_at` among the rows since the last cut, or null. */
+  get oldestReceivedAt(): number | null {
+    return this.oldestReceived;
+  }
+
   get ageStartedAt(): number {
     return this.oldestAt;
   }
@@ -65,8 +70,8 @@ export class RangeBuffer {
     lines.push(line);
     this.rows += 1;
     this.bytes += line.length;
-    if (receivedAt !== null && (this.oldestReceivedAt === null || receivedAt < this.oldestReceivedAt)) {
-      this.oldestReceivedAt = receivedAt;
+    if (receivedAt !== null && (this.oldestReceived === null || receivedAt < this.oldestReceived)) {
+      this.oldestReceived = receivedAt;
     }
   }
 
@@ -94,7 +99,7 @@ export class RangeBuffer {
       rows: this.rows,
       bytes: this.bytes,
       oldestAt: this.oldestAt,
-      oldestReceivedAt: this.oldestReceivedAt,
+      oldestReceivedAt: this.oldestReceived,
     };
     this.first = last + 1n;
     this.buckets = new Map();
@@ -102,7 +107,7 @@ export class RangeBuffer {
     this.lastOffset = null;
     this.rows = 0;
     this.bytes = 0;
-    this.oldestReceivedAt = null;
+    this.oldestReceived = null;
     this.forcedLast = null;
     return range;
   }

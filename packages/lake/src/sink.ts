@@ -7,7 +7,8 @@ import type { ObjectStore } from '@loglake/object-store';
 import type { ParquetEncoder } from './encoder.ts';
 import { flushRange, type FlushContext } from './flush.ts';
 import { readIntent } from './intent.ts';
-import type { SinkMetrics } from './metrics.ts';
+import { LagMonitor } from './lag.ts';
+import { reportPendingAges, type SinkMetrics } from './metrics.ts';
 import { RangeBuffer, type CutRange } from './range-buffer.ts';
 import { Abandoned, retryUntil } from './retry.ts';
 
@@ -29,6 +30,8 @@ export interface SinkOptions {
   readonly retryInitialMs: number;
   readonly retryMaxMs: number;
   readonly heartbeatIntervalMs: number;
+  /** How often consumer lag is measured from Kafka. */
+  readonly lagIntervalMs?: number;
 }
 
 export interface SinkDeps {
@@ -74,6 +77,7 @@ export class LakeSink {
   private stopping = false;
   private paused = false;
   private ageTimer: NodeJS.Timeout | null = null;
+  private lag: LagMonitor | null = null;
   private readonly flushContext: FlushContext;
 
   constructor(
@@ -91,6 +95,7 @@ export class LakeSink {
       retry: (fn) => this.retry(fn, () => null),
     };
     deps.metrics.bufferBudgetBytes.set(options.memoryBudgetBytes);
+    deps.metrics.flushMaxAgeSeconds.set(options.flushMaxAgeMs / 1000);
   }
 
   /** Checks the bucket and Kafka, then consumes until `stop`. */
@@ -113,6 +118,9 @@ export class LakeSink {
     const tick = Math.max(100, Math.min(1000, Math.floor(this.options.flushMaxAgeMs / 4)));
     this.ageTimer = setInterval(() => this.onTick(), tick);
     await consumer.run((batch, controls) => this.onBatch(batch, controls));
+    const { topic, groupId, lagIntervalMs } = this.options;
+    this.lag = new LagMonitor(admin, this.deps.metrics, logger, { topic, groupId, intervalMs: lagIntervalMs ?? 5000 });
+    this.lag.start();
     logger.info({ event: 'sink_started', store: store.url, topic: this.options.topic }, 'consuming');
   }
 
@@ -131,6 +139,7 @@ export class LakeSink {
     await this.deps.consumer.disconnect();
     step('left the group');
     await this.deps.dlqProducer.disconnect();
+    await this.lag?.stop();
     await this.deps.admin.disconnect();
     await this.deps.encoder.close();
   }
@@ -155,6 +164,7 @@ export class LakeSink {
       }
     }
     this.assigned = now;
+    this.deps.metrics.assignedPartitions.set(now.size);
   }
 
   private async initPartition(partition: number, firstOffset: bigint): Promise<PartitionState> {
@@ -216,6 +226,7 @@ export class LakeSink {
       }
       this.hold(checked.ok ? checked.event.line.length : (record.value?.length ?? 0));
       this.deps.metrics.recordsRead.inc();
+      this.deps.metrics.bytesRead.inc(record.value?.length ?? 0);
       controls.resolveOffset(record.offset);
       if (st.buffer.forcedLast !== null) {
         if (offset === st.buffer.forcedLast) this.cut(st, 'intent');
@@ -279,18 +290,21 @@ export class LakeSink {
 
   private onTick(): void {
     const now = Date.now();
-    let oldest: number | null = null;
     for (const st of this.partitions.values()) {
       const b = st.buffer;
       if (!b.isEmpty && b.forcedLast === null && now - b.ageStartedAt >= this.options.flushMaxAgeMs) {
         this.cut(st, 'age');
       }
-      for (const f of st.flushes) {
-        if (f.range.oldestReceivedAt !== null) oldest = Math.min(oldest ?? Infinity, f.range.oldestReceivedAt);
-      }
     }
     this.enforceBudget();
-    this.deps.metrics.freshness.set(oldest === null ? 0 : Math.max(0, (now - oldest) / 1000));
+    const pending = [...this.partitions.values()].map((st) => ({
+      partition: st.partition,
+      oldestReceivedAt: [st.buffer.oldestReceivedAt, ...st.flushes.map((f) => f.range.oldestReceivedAt)].reduce<number | null>(
+        (a, b) => (b === null ? a : a === null ? b : Math.min(a, b)),
+        null,
+      ),
+    }));
+    reportPendingAges(this.deps.metrics, this.options.topic, pending, now);
   }
 
   private cut(st: PartitionState, reason: FlushReason): void {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createKafkaAdmin, type KafkaClientConfig } from '@loglake/kafka';
 import { killDaemon, runningPid, startDaemon, stopDaemon } from './daemon.ts';
 import { ensureMavenJars } from './downloads.ts';
-import type { StackPaths } from './paths.ts';
+import { stackPaths, type StackPaths } from './paths.ts';
 import { runCommand } from './run-command.ts';
 import { waitUntilReady } from './wait.ts';
 
@@ -105,6 +105,11 @@ async function kafkaJars(ctx: KafkaContext): Promise<string> {
     cacheDir: ctx.paths.cache,
     logFile: join(ctx.paths.logs, 'maven-kafka.log'),
   });
+}
+
+/** The folder of Kafka's jars (fetched with Maven on first use), for running Kafka's own tools. */
+export function kafkaJarDir(stackDir?: string): Promise<string> {
+  return kafkaJars({ paths: stackPaths(stackDir), timeoutMs: 120_000, log: () => undefined });
 }
 
 function clusterId(paths: StackPaths, spec: KafkaClusterSpec): string {

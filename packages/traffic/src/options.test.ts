@@ -49,9 +49,21 @@ describe('parseOptions', () => {
     [['--max-rejected-ratio', '2'], /--max-rejected-ratio/],
     [['--seed', '-1'], /--seed/],
     [['--bogus'], /bogus/],
+    [['--metrics', '9466'], /--metrics/],
+    [['--metrics', 'host:99999'], /--metrics/],
   ])('refuses %j with a message naming the option', (argv, message) => {
     expect(() => parseOptions(argv)).toThrow(OptionsError);
     expect(() => parseOptions(argv)).toThrow(message);
+  });
+
+  it('serves metrics on 127.0.0.1:9466 unless told another place or off', () => {
+    const metricsOf = (argv: string[]) => {
+      const o = parseOptions(argv);
+      return o === 'help' ? undefined : o.metrics;
+    };
+    expect(metricsOf([])).toEqual({ host: '127.0.0.1', port: 9466 });
+    expect(metricsOf(['--metrics', '0.0.0.0:9500'])).toEqual({ host: '0.0.0.0', port: 9500 });
+    expect(metricsOf(['--metrics', 'off'])).toBeNull();
   });
 
   it('parses durations', () => {

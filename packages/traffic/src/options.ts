@@ -19,6 +19,8 @@ export interface GeneratorOptions {
   /** Exit non-zero when more than this share of events was finally rejected. */
   readonly maxRejectedRatio: number;
   readonly runId: string | null;
+  /** Where /metrics is served while the run lasts, or null for nowhere. */
+  readonly metrics: { readonly host: string; readonly port: number } | null;
 }
 
 export const DEFAULTS = {
@@ -31,6 +33,7 @@ export const DEFAULTS = {
   topic: 'log-data',
   'max-attempts': 5,
   'max-rejected-ratio': 0,
+  metrics: '127.0.0.1:9466',
 } as const;
 
 export const HELP = `pnpm generate [options]: synthetic events for loglake (replaces faking_data.py)
@@ -49,6 +52,7 @@ export const HELP = `pnpm generate [options]: synthetic events for loglake (repl
   --max-attempts <n>        tries per request on 429/503, honouring Retry-After (default ${DEFAULTS['max-attempts']})
   --max-rejected-ratio <r>  exit 1 when a larger share was rejected in the end (default ${DEFAULTS['max-rejected-ratio']})
   --run-id <id>             run id carried by every event (default: random)
+  --metrics <host:port>     serve Prometheus /metrics there while running, or "off" (default ${DEFAULTS.metrics})
   --help                    this text
 
 Prints progress on stderr and one JSON summary line on stdout.`;
@@ -94,6 +98,7 @@ export function parseOptions(argv: readonly string[]): GeneratorOptions | 'help'
         'max-attempts': { type: 'string' },
         'max-rejected-ratio': { type: 'string' },
         'run-id': { type: 'string' },
+        metrics: { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -141,5 +146,15 @@ export function parseOptions(argv: readonly string[]): GeneratorOptions | 'help'
     maxAttempts: positiveInt('max-attempts', values['max-attempts'], DEFAULTS['max-attempts']),
     maxRejectedRatio: ratio,
     runId: values['run-id'] ?? null,
+    metrics: parseListen(values.metrics ?? DEFAULTS.metrics),
   };
+}
+
+function parseListen(text: string): { host: string; port: number } | null {
+  if (text === 'off') return null;
+  const m = /^(.+):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[2]);
+  if (!m?.[1] || port > 65535)
+    throw new OptionsError(`--metrics must be host:port or "off", got "${text}"`);
+  return { host: m[1], port };
 }

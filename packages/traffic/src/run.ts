@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { GeneratorMetrics } from './metrics.ts';
 import type { GeneratorOptions } from './options.ts';
 import type { SyntheticEvent } from './profiles.ts';
 import type { BatchSender } from './sender.ts';
@@ -35,10 +36,12 @@ export async function runGenerator(
   sender: BatchSender,
   onProgress: (stats: RunStats, elapsedS: number) => void = () => undefined,
   clock: () => number = () => performance.now(),
+  metrics: GeneratorMetrics | null = null,
 ): Promise<RunSummary> {
   const planned = options.count ?? Math.round((options.rate * (options.durationMs ?? 0)) / 1000);
   const batches = Math.ceil(planned / options.batch);
-  const stats = new RunStats();
+  const stats = new RunStats(metrics);
+  metrics?.targetRate.set(options.rate);
   const start = clock();
   let inFlight = 0;
   const slotFreed: (() => void)[] = [];
@@ -50,22 +53,21 @@ export async function runGenerator(
         stats.requests += 1;
         const out = await sender.send(events);
         if (RETRYABLE.has(out.status) && attempt < options.maxAttempts) {
-          stats.retries += 1;
+          stats.addRetry();
           await sleep(Math.max(100, (out.retryAfterS ?? 1) * 1000));
           continue;
         }
-        stats.accepted += out.accepted;
-        stats.rejected += out.rejected;
+        stats.addOutcome(out.accepted, out.rejected);
         if (out.status !== 200) stats.failedRequests += 1;
         break;
       } catch {
         if (attempt < options.maxAttempts) {
-          stats.retries += 1;
+          stats.addRetry();
           await sleep(500 * attempt);
           continue;
         }
         stats.failedRequests += 1;
-        stats.rejected += events.length;
+        stats.addOutcome(0, events.length);
         break;
       }
     }
@@ -82,7 +84,7 @@ export async function runGenerator(
     stats.recordLateness(Math.max(0, clock() - due));
     const size = Math.min(options.batch, planned - i * options.batch);
     const events = Array.from({ length: size }, next);
-    stats.sent += size;
+    stats.addSent(size);
     inFlight += 1;
     const p: Promise<void> = sendWithRetries(events, due).finally(() => {
       inFlight -= 1;

@@ -1,4 +1,9 @@
-/** Counts and latencies of a generator run. Latency is measured from each batch's scheduled time. */
+import type { GeneratorMetrics } from './metrics.ts';
+
+/**
+ * Counts and latencies of a generator run, mirrored into Prometheus metrics when given.
+ * Latency is measured from each batch's scheduled time.
+ */
 export class RunStats {
   sent = 0;
   accepted = 0;
@@ -9,8 +14,28 @@ export class RunStats {
   private readonly latencies: number[] = [];
   private readonly lateness: number[] = [];
 
+  constructor(private readonly metrics: GeneratorMetrics | null = null) {}
+
+  addSent(n: number): void {
+    this.sent += n;
+    this.metrics?.sent.inc(n);
+  }
+
+  addOutcome(accepted: number, rejected: number): void {
+    this.accepted += accepted;
+    this.rejected += rejected;
+    this.metrics?.accepted.inc(accepted);
+    this.metrics?.rejected.inc(rejected);
+  }
+
+  addRetry(): void {
+    this.retries += 1;
+    this.metrics?.retries.inc();
+  }
+
   recordLatency(ms: number): void {
     this.latencies.push(ms);
+    this.metrics?.duration.observe(ms / 1000);
   }
 
   recordLateness(ms: number): void {

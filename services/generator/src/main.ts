@@ -4,13 +4,14 @@
  * --max-rejected-ratio of the events were finally rejected or requests failed.
  */
 import { randomUUID } from 'node:crypto';
-import { errorMessage } from '@loglake/core';
+import { createRegistry, errorMessage, serveMetrics, type MetricsServer } from '@loglake/core';
 import { createKafkaProducer, parseKafkaEnv } from '@loglake/kafka';
 import {
   HELP,
   OptionsError,
   createHttpSender,
   createKafkaSender,
+  createGeneratorMetrics,
   createProfile,
   parseOptions,
   runGenerator,
@@ -52,6 +53,19 @@ async function main(): Promise<number> {
   }
   const runId = options.runId ?? randomUUID();
   const profile = createProfile(options.profile, { seed: options.seed, runId, now: Date.now });
+  const registry = createRegistry({ service: 'generator' });
+  const metrics = createGeneratorMetrics(registry);
+  let metricsServer: MetricsServer | null = null;
+  if (options.metrics) {
+    try {
+      metricsServer = await serveMetrics(registry, options.metrics.host, options.metrics.port);
+    } catch (error) {
+      // Another run holds the port: the run matters more than its metrics.
+      process.stderr.write(
+        `generate: no /metrics on ${options.metrics.host}:${options.metrics.port} (${errorMessage(error)}); use --metrics\n`,
+      );
+    }
+  }
   const out = await sender(options);
   const tty = process.stderr.isTTY;
   let lastPlain = 0;
@@ -67,8 +81,11 @@ async function main(): Promise<number> {
         process.stderr.write(`${progressLine(stats, elapsedS)}\n`);
       }
     },
+    undefined,
+    metrics,
   );
   await out.close();
+  await metricsServer?.close();
   if (tty) process.stderr.write('\n');
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   const rejectedRatio = summary.sent === 0 ? 0 : summary.rejected / summary.sent;

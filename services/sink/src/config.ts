@@ -46,6 +46,7 @@ const schema = z
     SINK_SESSION_TIMEOUT_MS: envPositiveInt.default(30_000),
     SINK_REBALANCE_TIMEOUT_MS: envPositiveInt.default(60_000),
     SINK_HEARTBEAT_INTERVAL_MS: envPositiveInt.default(3_000),
+    SINK_LAG_INTERVAL_MS: envPositiveInt.default(5_000),
     SINK_SHUTDOWN_TIMEOUT_MS: envPositiveInt.default(60_000),
     SINK_ADMIN_HOST: z.string().default('127.0.0.1'),
     SINK_ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
@@ -103,6 +104,7 @@ export function loadConfig(env: Env): SinkConfig {
       retryInitialMs: v.SINK_RETRY_INITIAL_MS,
       retryMaxMs: v.SINK_RETRY_MAX_MS,
       heartbeatIntervalMs: v.SINK_HEARTBEAT_INTERVAL_MS,
+      lagIntervalMs: v.SINK_LAG_INTERVAL_MS,
     },
   };
 }

@@ -1,0 +1,117 @@
+/** One open-loop run through the whole pipeline: generator → gateway → Kafka → sink → local S3. */
+import { join } from 'node:path';
+import { recordsInTopic, sinkTarget, withTopic, type BenchContext } from './context.ts';
+import {
+  loadFailures,
+  loadFields,
+  usage,
+  type LoadRun,
+  type RunKind,
+  type ServiceUsage,
+} from './gateway-run.ts';
+import { runLoad } from './generator.ts';
+import { groupLag, judgeLag, sampleLag, waitForZeroLag, type LagVerdict } from './lag.ts';
+import { meter, round } from './proc-stats.ts';
+import { GATEWAY_PORT, startGateway, startSink } from './services.ts';
+
+export interface PipelineRun extends LoadRun {
+  readonly sink: ServiceUsage & {
+    /** Rows committed by the sink ÷ seconds from the first send until the lag was 0 (or the wait ended). */
+    readonly rows_per_s: number;
+    readonly rows_committed: number;
+  };
+  readonly lag: LagVerdict & {
+    /** Seconds after the last answer to the generator until the lag was 0; null if not within BENCH_LAG_WAIT_S. */
+    readonly zero_after_last_send_s: number | null;
+    /** Lag samples: seconds since the first send, and records not yet committed. */
+    readonly t_s: readonly number[];
+    readonly samples: readonly number[];
+  };
+}
+
+export function runPipeline(
+  ctx: BenchContext,
+  kind: RunKind,
+  rate: number,
+  seconds: number,
+): Promise<PipelineRun> {
+  const label = `pipe-${kind}-${rate}`;
+  const flushAgeMs = ctx.settings.pipelineFlushAgeMs;
+  return withTopic(ctx, label, async (topic) => {
+    const groupId = `${topic}-group`;
+    const sink = await startSink({
+      root: ctx.root,
+      brokers: ctx.kafka.brokers,
+      topic,
+      groupId,
+      target: sinkTarget(ctx, label),
+      logFile: join(ctx.logsDir, `${label}-sink.log`),
+      env: { SINK_FLUSH_MAX_AGE_MS: String(flushAgeMs) },
+    });
+    try {
+      const gateway = await startGateway({
+        root: ctx.root,
+        brokers: ctx.kafka.brokers,
+        topic,
+        logFile: join(ctx.logsDir, `${label}-gateway.log`),
+      });
+      const sampler = sampleLag(ctx.admin, topic, groupId);
+      const sinkMeter = meter(sink.pid);
+      let gatewayUsage;
+      let load;
+      let sendEnd;
+      try {
+        const gatewayMeter = meter(gateway.pid);
+        load = await runLoad({
+          root: ctx.root,
+          target: `http://127.0.0.1:${GATEWAY_PORT}/events`,
+          rate,
+          seconds,
+          batch: ctx.settings.batch,
+          concurrency: ctx.settings.concurrency,
+        });
+        sendEnd = sampler.elapsed();
+        gatewayUsage = gatewayMeter.read();
+      } finally {
+        await gateway.stop();
+      }
+      const sendStart = sendEnd - load.summary.seconds;
+      const waitS = ctx.settings.lagWaitS - (sampler.elapsed() - sendEnd);
+      const reached = await waitForZeroLag(ctx.admin, topic, groupId, waitS);
+      const drainedAt = sampler.elapsed();
+      const zeroAfter = reached === null ? null : round(drainedAt - sendEnd, 1);
+      const sinkUsage = sinkMeter.read();
+      await sampler.stop();
+      const inTopic = await recordsInTopic(ctx.admin, topic);
+      const committed = inTopic - (await groupLag(ctx.admin, topic, groupId));
+      const verdict = judgeLag({
+        samples: sampler.samples,
+        from: sendStart,
+        to: sendEnd,
+        rate,
+        zeroAfterS: zeroAfter,
+        flushAgeS: flushAgeMs / 1000,
+      });
+      const reasons = loadFailures(load.summary);
+      if (!verdict.bounded) reasons.push('lag not bounded');
+      return {
+        ...loadFields(label, kind, load, gatewayUsage, inTopic),
+        sink: {
+          ...usage(sinkUsage, committed),
+          rows_committed: committed,
+          rows_per_s: Math.round(committed / (drainedAt - sendStart)),
+        },
+        lag: {
+          ...verdict,
+          zero_after_last_send_s: zeroAfter,
+          t_s: sampler.samples.map((s) => round(s.t - sendStart, 1)),
+          samples: sampler.samples.map((s) => s.lag),
+        },
+        pass: reasons.length === 0,
+        fail_reasons: reasons,
+      };
+    } finally {
+      await sink.stop();
+    }
+  });
+}

@@ -1,0 +1,61 @@
+/** CPU time and memory of processes, from Linux's /proc. */
+import { readFileSync } from 'node:fs';
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const TICKS_PER_S = 100;
+
+function statFields(pid: number | 'self'): string[] {
+  // The command name (field 2) may hold spaces; everything after its ") " is space-separated.
+  return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+}
+
+/** User + system CPU seconds of a running process, all its threads included. */
+export function cpuSeconds(pid: number): number {
+  const f = statFields(pid);
+  return (Number(f[11]) + Number(f[12])) / TICKS_PER_S;
+}
+
+/**
+ * User + system CPU seconds of this process's children that have exited and been waited for.
+ * The difference across a child's lifetime is that child's CPU time.
+ */
+export function exitedChildrenCpuSeconds(): number {
+  const f = statFields('self');
+  return (Number(f[13]) + Number(f[14])) / TICKS_PER_S;
+}
+
+function statusKb(pid: number, key: 'VmHWM' | 'VmRSS'): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${key}:`));
+  return Number(line?.split(/\s+/)[1] ?? 0);
+}
+
+/** Peak resident set size of a running process since it started (VmHWM), in MB. */
+export function peakRssMb(pid: number): number {
+  return Math.round(statusKb(pid, 'VmHWM') / 1024);
+}
+
+export interface ProcessUsage {
+  readonly cpu_s: number;
+  /** Peak RSS since the process started (each service is started afresh for each run). */
+  readonly peak_rss_mb: number;
+}
+
+/** Starts counting a running process's CPU; `read()` gives the CPU since then and the peak RSS so far. */
+export function meter(pid: number): { read(): ProcessUsage } {
+  const cpu0 = cpuSeconds(pid);
+  return {
+    read: () => ({ cpu_s: round(cpuSeconds(pid) - cpu0, 2), peak_rss_mb: peakRssMb(pid) }),
+  };
+}
+
+/** CPU seconds per million events, the unit that compares runs of different rates. */
+export function perMillion(cpuS: number, events: number): number | null {
+  return events > 0 ? round((cpuS * 1e6) / events, 1) : null;
+}
+
+export function round(x: number, digits = 0): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

@@ -1,0 +1,128 @@
+/**
+ * The sink alone draining a backlog: `rows` events produced into a fresh topic first, then one sink
+ * started, timed from ready until the group has committed them all. Used by `pnpm bench:sink`
+ * and `pnpm bench`.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_EVENT_LIMITS, validateEvent } from '@loglake/events';
+import type { KafkaAdmin, KafkaClientConfig, KafkaProducer } from '@loglake/kafka';
+import { meter, perMillion, round } from './proc-stats.ts';
+import { startSink, type SinkTarget } from './services.ts';
+
+/** Event `i` as the gateway would have stored it. */
+export function backlogLine(i: number, now: number): string {
+  const r = validateEvent(
+    {
+      event_id: `b-${i}`,
+      event_type: 'tracking',
+      ts: now - (i % 600_000),
+      create_time: '5f4c1e70-cb1c-11f0-8de9-0242ac120002',
+      bid: (i % 100) / 10,
+      campaign_id: i % 50,
+      company_id: i % 7,
+      publisher_id: i % 11,
+      group_id: i % 13,
+      job_id: i,
+      custom_track: 'click',
+      user_id: `user-${i % 1000}`,
+      url: 'https://jobs.example.com/listing?id=12345&ref=campaign',
+      user_agent:
+        'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120 Safari/537.36',
+    },
+    { receivedAt: now, source: 'bench', allowBodySource: false, limits: DEFAULT_EVENT_LIMITS },
+  );
+  if (!r.ok) throw new Error(r.reject.message);
+  return r.event.json;
+}
+
+/** Produces events 0..rows-1 into `topic`, 2,000 per call. */
+export async function fillBacklog(
+  producer: KafkaProducer,
+  topic: string,
+  rows: number,
+): Promise<void> {
+  const now = Date.now();
+  for (let i = 0; i < rows; i += 2000) {
+    await producer.send(
+      topic,
+      Array.from({ length: Math.min(2000, rows - i) }, (_, j) => ({
+        key: `user-${(i + j) % 1000}`,
+        value: backlogLine(i + j, now),
+      })),
+    );
+  }
+}
+
+export async function committedTotal(
+  admin: KafkaAdmin,
+  groupId: string,
+  topic: string,
+): Promise<number> {
+  return (await admin.committedOffsets(groupId, topic)).reduce(
+    (n, c) => n + Math.max(0, Number(c.offset)),
+    0,
+  );
+}
+
+export interface DrainResult {
+  readonly rows: number;
+  /** From the sink's /readyz answering 200 until every row was committed. */
+  readonly seconds: number;
+  /** From spawning the sink until /readyz answered 200. */
+  readonly startup_s: number;
+  readonly rows_per_s: number;
+  readonly cpu_seconds: number;
+  readonly rows_per_cpu_second: number;
+  readonly cpu_s_per_million: number | null;
+  readonly peak_rss_mb: number;
+  readonly flush_max_age_ms: number;
+}
+
+/**
+ * Starts a sink on a topic already holding `rows` events and waits until its group committed them
+ * all. SINK_FLUSH_MAX_AGE_MS=2000 so that the last partial flush of each partition does not wait a minute.
+ */
+export async function drainBacklog(options: {
+  readonly root: string;
+  readonly kafka: KafkaClientConfig;
+  readonly admin: KafkaAdmin;
+  readonly target: SinkTarget;
+  readonly topic: string;
+  readonly groupId: string;
+  readonly rows: number;
+  readonly logFile: string;
+}): Promise<DrainResult> {
+  const flushAgeMs = 2000;
+  const spawned = performance.now();
+  const sink = await startSink({
+    root: options.root,
+    brokers: options.kafka.brokers,
+    topic: options.topic,
+    groupId: options.groupId,
+    target: options.target,
+    logFile: options.logFile,
+    env: { SINK_FLUSH_MAX_AGE_MS: String(flushAgeMs) },
+  });
+  try {
+    const t0 = performance.now();
+    const m = meter(sink.pid);
+    while ((await committedTotal(options.admin, options.groupId, options.topic)) < options.rows) {
+      await sleep(200);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const used = m.read();
+    return {
+      rows: options.rows,
+      seconds: round(seconds, 1),
+      startup_s: round((t0 - spawned) / 1000, 1),
+      rows_per_s: Math.round(options.rows / seconds),
+      cpu_seconds: round(used.cpu_s, 1),
+      rows_per_cpu_second: Math.round(options.rows / used.cpu_s),
+      cpu_s_per_million: perMillion(used.cpu_s, options.rows),
+      peak_rss_mb: used.peak_rss_mb,
+      flush_max_age_ms: flushAgeMs,
+    };
+  } finally {
+    await sink.stop();
+  }
+}

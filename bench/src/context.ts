@@ -1,7 +1,8 @@
 /** What every measurement needs: the stack's addresses, an admin client, settings, and fresh topics. */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createKafkaAdmin, type KafkaAdmin, type KafkaClientConfig } from '@loglake/kafka';
-import { findRepoRoot, type StackInfo } from '@loglake/stack';
+import { SINGLE_BROKER, findRepoRoot, nodeName, type StackInfo } from '@loglake/stack';
 import type { SinkTarget } from './services.ts';
 import type { BenchSettings } from './settings.ts';
 
@@ -14,6 +15,8 @@ export interface BenchContext {
   /** Unique per `pnpm bench` run: names topics, groups and the S3 prefix. */
   readonly runTag: string;
   readonly logsDir: string;
+  /** The local Kafka broker's process (shared with anything else using the stack), if found. */
+  readonly brokerPid: number | null;
   /** Progress on stderr. */
   log(message: string): void;
 }
@@ -34,6 +37,8 @@ export async function createContext(
   const admin = createKafkaAdmin(kafka);
   await admin.connect();
   const started = Date.now();
+  const pidFile = join(info.paths.run, `${nodeName(SINGLE_BROKER, 1)}.pid`);
+  const brokerPid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : null;
   return {
     root: findRepoRoot(),
     settings,
@@ -42,6 +47,7 @@ export async function createContext(
     s3: info.s3,
     runTag: `bench-${started}`,
     logsDir: join(info.paths.logs, `bench-${started}`),
+    brokerPid: brokerPid !== null && existsSync(`/proc/${brokerPid}/stat`) ? brokerPid : null,
     log: (message) => {
       const s = ((Date.now() - started) / 1000).toFixed(0).padStart(5);
       process.stderr.write(`[bench ${s}s] ${message}\n`);

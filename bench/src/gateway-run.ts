@@ -2,7 +2,9 @@
 import { join } from 'node:path';
 import { recordsInTopic, withTopic, type BenchContext } from './context.ts';
 import { runLoad, type GeneratorRun, type GeneratorSummary } from './generator.ts';
-import { meter, perMillion, type ProcessUsage } from './proc-stats.ts';
+import { closedLoop } from './http-load.ts';
+import { machineMeter, meter, perMillion, type ProcessUsage } from './proc-stats.ts';
+import { sampleBody } from './sample-event.ts';
 import { GATEWAY_PORT, startGateway } from './services.ts';
 
 export type RunKind = 'fixed' | 'probe' | 'confirm';
@@ -26,7 +28,12 @@ export interface LoadRun {
   readonly behind_schedule_ms: GeneratorSummary['behind_schedule_ms'];
   readonly gateway: ServiceUsage;
   readonly generator: { readonly cpu_s: number; readonly cpu_s_per_million: number | null };
-  /** Records in the topic afterwards; equals `accepted` unless something was lost or doubled. */
+  /** The local broker's CPU over the run; it is shared, so anything else using it counts too. */
+  readonly broker: { readonly cpu_s: number; readonly cpu_s_per_million: number | null } | null;
+  /** Average busy and hypervisor-stolen cores of the whole machine over the run (/proc/stat). */
+  readonly machine: { readonly busy_cores: number; readonly steal_cores: number };
+  readonly warmup_events: number;
+  /** Records in the topic afterwards, warm-up excluded; equals `accepted` unless something was lost or doubled. */
   readonly in_topic: number;
   readonly pass: boolean;
   readonly fail_reasons: readonly string[];
@@ -51,15 +58,61 @@ export function usage(u: ProcessUsage, events: number): ServiceUsage {
   return { ...u, cpu_s_per_million: perMillion(u.cpu_s, events) };
 }
 
-/** The fields of a LoadRun that come from the generator and the gateway. */
+/** Closed-loop requests to a freshly started gateway (JIT, connections) before it is measured; events sent. */
+export async function warmUp(ctx: BenchContext): Promise<number> {
+  if (ctx.settings.warmupS === 0) return 0;
+  const r = await closedLoop({
+    url: `http://127.0.0.1:${GATEWAY_PORT}/events`,
+    body: sampleBody(ctx.settings.batch),
+    headers: { 'content-type': 'application/json' },
+    concurrency: 4,
+    durationMs: ctx.settings.warmupS * 1000,
+  });
+  return (r.byStatus['200'] ?? 0) * ctx.settings.batch;
+}
+
+export interface MeasuredLoad {
+  readonly load: GeneratorRun;
+  readonly gateway: ProcessUsage;
+  readonly broker: ProcessUsage | null;
+  readonly machine: { readonly busy_cores: number; readonly steal_cores: number };
+  readonly warmupEvents: number;
+}
+
+/** The generator's run at `rate`, with the gateway's, the broker's and the machine's CPU over it. */
+export async function measureLoad(
+  ctx: BenchContext,
+  gatewayPid: number,
+  rate: number,
+  seconds: number,
+): Promise<Omit<MeasuredLoad, 'warmupEvents'>> {
+  const gatewayMeter = meter(gatewayPid);
+  const brokerMeter = ctx.brokerPid === null ? null : meter(ctx.brokerPid);
+  const machine = machineMeter();
+  const load = await runLoad({
+    root: ctx.root,
+    target: `http://127.0.0.1:${GATEWAY_PORT}/events`,
+    rate,
+    seconds,
+    batch: ctx.settings.batch,
+    concurrency: ctx.settings.concurrency,
+  });
+  return {
+    load,
+    gateway: gatewayMeter.read(),
+    broker: brokerMeter?.read() ?? null,
+    machine: machine.read(),
+  };
+}
+
+/** The fields of a LoadRun that come from the generator, the gateway and the broker. */
 export function loadFields(
   label: string,
   kind: RunKind,
-  load: GeneratorRun,
-  gateway: ProcessUsage,
+  m: MeasuredLoad,
   inTopic: number,
 ): Omit<LoadRun, 'pass' | 'fail_reasons'> {
-  const s = load.summary;
+  const s = m.load.summary;
   return {
     label,
     kind,
@@ -72,9 +125,15 @@ export function loadFields(
     failed_requests: s.failed_requests,
     latency_ms: s.latency_ms,
     behind_schedule_ms: s.behind_schedule_ms,
-    gateway: usage(gateway, s.accepted),
-    generator: { cpu_s: load.cpu_s, cpu_s_per_million: perMillion(load.cpu_s, s.sent) },
-    in_topic: inTopic,
+    gateway: usage(m.gateway, s.accepted),
+    generator: { cpu_s: m.load.cpu_s, cpu_s_per_million: perMillion(m.load.cpu_s, s.sent) },
+    broker: m.broker && {
+      cpu_s: m.broker.cpu_s,
+      cpu_s_per_million: perMillion(m.broker.cpu_s, s.accepted),
+    },
+    machine: m.machine,
+    warmup_events: m.warmupEvents,
+    in_topic: inTopic - m.warmupEvents,
   };
 }
 
@@ -93,18 +152,10 @@ export function runGatewayAlone(
       logFile: join(ctx.logsDir, `${label}-gateway.log`),
     });
     try {
-      const m = meter(gateway.pid);
-      const load = await runLoad({
-        root: ctx.root,
-        target: `http://127.0.0.1:${GATEWAY_PORT}/events`,
-        rate,
-        seconds,
-        batch: ctx.settings.batch,
-        concurrency: ctx.settings.concurrency,
-      });
-      const used = m.read();
-      const fields = loadFields(label, kind, load, used, await recordsInTopic(ctx.admin, topic));
-      const reasons = loadFailures(load.summary);
+      const warmupEvents = await warmUp(ctx);
+      const m = { ...(await measureLoad(ctx, gateway.pid, rate, seconds)), warmupEvents };
+      const fields = loadFields(label, kind, m, await recordsInTopic(ctx.admin, topic));
+      const reasons = loadFailures(m.load.summary);
       return { ...fields, pass: reasons.length === 0, fail_reasons: reasons };
     } finally {
       await gateway.stop();

@@ -56,6 +56,8 @@ function toJson(value: unknown): string {
 
 async function main(): Promise<void> {
   const settings = loadSettings(process.env);
+  // The stack's S3 client would warn about Node 20 in the middle of the progress lines.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const started = performance.now();
   const date = new Date();
   const onSignal = () => {

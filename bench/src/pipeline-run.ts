@@ -4,15 +4,17 @@ import { recordsInTopic, sinkTarget, withTopic, type BenchContext } from './cont
 import {
   loadFailures,
   loadFields,
+  measureLoad,
   usage,
+  warmUp,
   type LoadRun,
+  type MeasuredLoad,
   type RunKind,
   type ServiceUsage,
 } from './gateway-run.ts';
-import { runLoad } from './generator.ts';
 import { groupLag, judgeLag, sampleLag, waitForZeroLag, type LagVerdict } from './lag.ts';
 import { meter, round } from './proc-stats.ts';
-import { GATEWAY_PORT, startGateway, startSink } from './services.ts';
+import { startGateway, startSink } from './services.ts';
 
 export interface PipelineRun extends LoadRun {
   readonly sink: ServiceUsage & {
@@ -55,27 +57,20 @@ export function runPipeline(
         topic,
         logFile: join(ctx.logsDir, `${label}-gateway.log`),
       });
-      const sampler = sampleLag(ctx.admin, topic, groupId);
-      const sinkMeter = meter(sink.pid);
-      let gatewayUsage;
-      let load;
-      let sendEnd;
+      let measured: MeasuredLoad;
+      let sampler: ReturnType<typeof sampleLag>;
+      let sinkMeter: ReturnType<typeof meter>;
+      let sendEnd: number;
       try {
-        const gatewayMeter = meter(gateway.pid);
-        load = await runLoad({
-          root: ctx.root,
-          target: `http://127.0.0.1:${GATEWAY_PORT}/events`,
-          rate,
-          seconds,
-          batch: ctx.settings.batch,
-          concurrency: ctx.settings.concurrency,
-        });
+        const warmupEvents = await warmUp(ctx);
+        sampler = sampleLag(ctx.admin, topic, groupId);
+        sinkMeter = meter(sink.pid);
+        measured = { ...(await measureLoad(ctx, gateway.pid, rate, seconds)), warmupEvents };
         sendEnd = sampler.elapsed();
-        gatewayUsage = gatewayMeter.read();
       } finally {
         await gateway.stop();
       }
-      const sendStart = sendEnd - load.summary.seconds;
+      const sendStart = sendEnd - measured.load.summary.seconds;
       const waitS = ctx.settings.lagWaitS - (sampler.elapsed() - sendEnd);
       const reached = await waitForZeroLag(ctx.admin, topic, groupId, waitS);
       const drainedAt = sampler.elapsed();
@@ -83,7 +78,9 @@ export function runPipeline(
       const sinkUsage = sinkMeter.read();
       await sampler.stop();
       const inTopic = await recordsInTopic(ctx.admin, topic);
-      const committed = inTopic - (await groupLag(ctx.admin, topic, groupId));
+      // Rows of this run committed by the sink (the warm-up's were committed too, but are not counted).
+      const committed =
+        inTopic - (await groupLag(ctx.admin, topic, groupId)) - measured.warmupEvents;
       const verdict = judgeLag({
         samples: sampler.samples,
         from: sendStart,
@@ -92,10 +89,10 @@ export function runPipeline(
         zeroAfterS: zeroAfter,
         flushAgeS: flushAgeMs / 1000,
       });
-      const reasons = loadFailures(load.summary);
+      const reasons = loadFailures(measured.load.summary);
       if (!verdict.bounded) reasons.push('lag not bounded');
       return {
-        ...loadFields(label, kind, load, gatewayUsage, inTopic),
+        ...loadFields(label, kind, measured, inTopic),
         sink: {
           ...usage(sinkUsage, committed),
           rows_committed: committed,

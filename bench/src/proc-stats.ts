@@ -36,6 +36,33 @@ export function peakRssMb(pid: number): number {
   return Math.round(statusKb(pid, 'VmHWM') / 1024);
 }
 
+/** CPU seconds the whole machine spent busy (all cores), and stolen by the hypervisor, from /proc/stat. */
+export function machineCpuSeconds(): { busy: number; steal: number } {
+  const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  // user nice system idle iowait irq softirq steal …
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f;
+  return { busy: (user + nice + system + irq + softirq) / TICKS_PER_S, steal: steal / TICKS_PER_S };
+}
+
+/** Counts the machine's busy cores from now; `read()` gives the average since. */
+export function machineMeter(): { read(): { busy_cores: number; steal_cores: number } } {
+  const c0 = machineCpuSeconds();
+  const t0 = performance.now();
+  return {
+    read: () => {
+      const c = machineCpuSeconds();
+      const s = (performance.now() - t0) / 1000;
+      return {
+        busy_cores: round((c.busy - c0.busy) / s, 2),
+        steal_cores: round((c.steal - c0.steal) / s, 2),
+      };
+    },
+  };
+}
+
 export interface ProcessUsage {
   readonly cpu_s: number;
   /** Peak RSS since the process started (each service is started afresh for each run). */

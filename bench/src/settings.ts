@@ -20,6 +20,8 @@ export interface BenchSettings {
   readonly pipelineFlushAgeMs: number;
   /** How long to wait after the last send for the lag to reach 0 before giving up. */
   readonly lagWaitS: number;
+  /** Closed-loop warm-up of each freshly started gateway before it is measured (0: none). */
+  readonly warmupS: number;
   /** Events per request and requests in flight of the load generator. */
   readonly batch: number;
   readonly concurrency: number;
@@ -48,6 +50,7 @@ export function loadSettings(env: NodeJS.ProcessEnv): BenchSettings {
     drainRows: num(env, 'BENCH_DRAIN_ROWS', quick ? 100_000 : 1_000_000),
     pipelineFlushAgeMs: num(env, 'BENCH_PIPELINE_FLUSH_AGE_MS', quick ? 1000 : 5000),
     lagWaitS: num(env, 'BENCH_LAG_WAIT_S', quick ? 30 : 120),
+    warmupS: env.BENCH_WARMUP_S === '0' ? 0 : num(env, 'BENCH_WARMUP_S', quick ? 1 : 3),
     batch: 100,
     concurrency: 32,
   };

@@ -70,6 +70,8 @@ function gatewayRuns(s: GatewayScenario): string {
       'gw CPU s/M',
       'gw peak RSS MB',
       'gen CPU s/M',
+      'broker CPU s/M',
+      'busy cores',
       'result',
     ],
     allRuns(s).map((r) => [
@@ -81,6 +83,8 @@ function gatewayRuns(s: GatewayScenario): string {
       n(r.gateway.cpu_s_per_million),
       n(r.gateway.peak_rss_mb),
       n(r.generator.cpu_s_per_million),
+      n(r.broker?.cpu_s_per_million),
+      n(r.machine.busy_cores),
       verdict(r),
     ]),
   );
@@ -101,6 +105,7 @@ function pipelineRuns(s: ScenarioResult<PipelineRun>): string {
       'sink rows/s',
       'max lag',
       'lag → 0 s',
+      'busy cores',
       'result',
     ],
     allRuns(s).map((r) => [
@@ -116,6 +121,7 @@ function pipelineRuns(s: ScenarioResult<PipelineRun>): string {
       n(r.sink.rows_per_s),
       n(r.lag.max),
       n(r.lag.zero_after_last_send_s),
+      n(r.machine.busy_cores),
       verdict(r),
     ]),
   );

@@ -62,6 +62,8 @@ describe('observability', () => {
         1,
         ['FIELD_TYPE'],
       ]);
+      // And one malformed body, so that the failed-request series exist.
+      expect((await gw.post('{"event_type": ')).status).toBe(400);
 
       const generator = startService('generator', {}, [
         '--target',
@@ -135,24 +137,32 @@ describe('observability', () => {
           // Healthy but for the one invalid event posted above: only the dead-letter alert's
           // condition holds.
           const shouldHold = source === 'rule LoglakeDeadLettersGrowing';
-          expect(
-            samples.length > 0,
-            `${source} ${shouldHold ? 'should' : 'should not'} hold: ${expr}`,
-          ).toBe(shouldHold);
+          expect
+            .soft(
+              samples.length > 0,
+              `${source} ${shouldHold ? 'should' : 'should not'} hold: ${expr}`,
+            )
+            .toBe(shouldHold);
           report.push(`${shouldHold ? 'holds' : 'quiet'}     ${source}`);
           continue;
         }
         const names = expr.match(/\b(?:loglake|process|nodejs|up)\w*/g) ?? [];
         const mayBeEmpty =
           names.length > 0 && names.every((n) => ABSENT_WHEN_HEALTHY.some((a) => n.startsWith(a)));
-        if (!mayBeEmpty)
-          expect(samples.length, `${source} returned no data: ${expr}`).toBeGreaterThan(0);
+        if (!mayBeEmpty && samples.length === 0) {
+          const raw = await Promise.all(
+            names.map(async (n) => `${n}: ${JSON.stringify(await prom.query(n))}`),
+          );
+          expect
+            .soft(samples.length, `${source} returned no data: ${expr}\n${raw.join('\n')}`)
+            .toBeGreaterThan(0);
+        }
         const signed = /\b(deriv|delta|predict_linear)\(/.test(expr);
         for (const s of samples) {
           // NaN is what Prometheus answers for 0/0 (a ratio over an idle window); never ±Inf.
           const plausible =
             Number.isNaN(s.value) || (Number.isFinite(s.value) && (signed || s.value >= 0));
-          expect(plausible, `${source} = ${s.value}: ${expr}`).toBe(true);
+          expect.soft(plausible, `${source} = ${s.value}: ${expr}`).toBe(true);
         }
         report.push(`${samples.length} series  ${source}`);
       }

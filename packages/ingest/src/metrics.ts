@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 /** The gateway's metrics; names follow `loglake_gateway_<name>_<unit>[_total]`. See docs/metrics.md. */
 export function createGatewayMetrics(registry: Registry) {
   const registers = [registry];
-  return {
+  const metrics = {
     requests: new Counter({
       name: 'loglake_gateway_requests_total',
       help: 'HTTP requests to POST /events, by response status code and error code ("none" on success).',
@@ -93,6 +93,9 @@ export function createGatewayMetrics(registry: Registry) {
       registers,
     }),
   };
+  // Series of a closed label set exist from the start, so that increase() sees their first events.
+  for (const outcome of ['written', 'dropped']) metrics.dlqEvents.inc({ outcome }, 0);
+  return metrics;
 }
 
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;

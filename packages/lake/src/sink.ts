@@ -9,7 +9,8 @@ import { flushRange, type FlushContext } from './flush.ts';
 import { readIntent } from './intent.ts';
 import { LagMonitor } from './lag.ts';
 import { reportPendingAges, type SinkMetrics } from './metrics.ts';
-import { RangeBuffer, type CutRange } from './range-buffer.ts';
+import { newPartitionState, oldestPendingReceivedAt, type Flush, type PartitionState } from './partition-state.ts';
+import { RangeBuffer } from './range-buffer.ts';
 import { Abandoned, retryUntil } from './retry.ts';
 
 export type FlushReason = 'rows' | 'bytes' | 'age' | 'memory' | 'intent' | 'shutdown';
@@ -44,25 +45,6 @@ export interface SinkDeps {
   readonly logger: Logger;
 }
 
-interface Flush {
-  readonly range: CutRange;
-  done: boolean;
-  /** Set when the partition is re-read from an offset at or before this range: it must not commit. */
-  cancelled: boolean;
-}
-
-interface PartitionState {
-  readonly partition: number;
-  buffer: RangeBuffer;
-  /** Cut ranges not yet committed, in offset order. */
-  flushes: Flush[];
-  /** After a cut that followed an intent, the next range may have one too. */
-  lookupNext: boolean;
-  /** Bumped when the partition is re-read, so that a batch in progress stops. */
-  generation: number;
-  commits: Promise<void>;
-}
-
 /**
  * Kafka → Parquet, exactly once in the lake (docs/ARCHITECTURE.md). Per partition: records are
  * buffered into a range; a cut (rows, bytes, age, memory, shutdown) becomes a flush that records
@@ -78,7 +60,8 @@ export class LakeSink {
   private paused = false;
   private ageTimer: NodeJS.Timeout | null = null;
   private lag: LagMonitor | null = null;
-  private readonly flushContext: FlushContext;
+  /** Everything a flush needs but its retry policy, which depends on the flush. */
+  private readonly flushContext: Omit<FlushContext, 'retry'>;
 
   constructor(
     private readonly options: SinkOptions,
@@ -92,7 +75,6 @@ export class LakeSink {
       store: deps.store,
       encoder: deps.encoder,
       dlqProducer: deps.dlqProducer,
-      retry: (fn) => this.retry(fn, () => null),
     };
     deps.metrics.bufferBudgetBytes.set(options.memoryBudgetBytes);
     deps.metrics.flushMaxAgeSeconds.set(options.flushMaxAgeMs / 1000);
@@ -171,14 +153,7 @@ export class LakeSink {
     const committed = await this.retry(() => this.deps.admin.committedOffsets(this.options.groupId, this.options.topic), () => null);
     const c = committed.find((x) => x.partition === partition)?.offset ?? '-1';
     const first = BigInt(c) >= 0n ? BigInt(c) : firstOffset;
-    const st: PartitionState = {
-      partition,
-      buffer: new RangeBuffer(partition, first),
-      flushes: [],
-      lookupNext: true,
-      generation: 0,
-      commits: Promise.resolve(),
-    };
+    const st = newPartitionState(partition, first);
     this.partitions.set(partition, st);
     this.deps.logger.info({ event: 'sink_partition_assigned', partition, first: first.toString() }, 'partition assigned');
     return st;
@@ -299,10 +274,7 @@ export class LakeSink {
     this.enforceBudget();
     const pending = [...this.partitions.values()].map((st) => ({
       partition: st.partition,
-      oldestReceivedAt: [st.buffer.oldestReceivedAt, ...st.flushes.map((f) => f.range.oldestReceivedAt)].reduce<number | null>(
-        (a, b) => (b === null ? a : a === null ? b : Math.min(a, b)),
-        null,
-      ),
+      oldestReceivedAt: oldestPendingReceivedAt(st),
     }));
     reportPendingAges(this.deps.metrics, this.options.topic, pending, now);
   }

@@ -140,6 +140,8 @@ async function main() {
     );
   } finally {
     await sink?.stop();
+    await admin.deleteTopics([topic, `${topic}-dlq`]);
+    await admin.deleteGroups([groupId]).catch(() => undefined);
     await producer.disconnect();
     await admin.disconnect();
   }

@@ -57,6 +57,8 @@ function allRuns<R extends LoadRun>(s: ScenarioResult<R>): R[] {
 }
 
 const runName = (r: LoadRun) => `${r.kind} ${n(r.target_rate)} (${Math.round(r.seconds)} s)`;
+/** The gateway's CPU seconds per second of the run: near 1, its one event loop is saturated. */
+const gatewayCores = (r: LoadRun) => n(Math.round((r.gateway.cpu_s / r.seconds) * 100) / 100);
 const verdict = (r: LoadRun) => (r.pass ? 'ok' : `fail: ${r.fail_reasons.join('; ')}`);
 
 function gatewayRuns(s: GatewayScenario): string {
@@ -68,10 +70,11 @@ function gatewayRuns(s: GatewayScenario): string {
       'failed req',
       'latency p50 / p99 / max ms',
       'gw CPU s/M',
+      'gw cores',
       'gw peak RSS MB',
       'gen CPU s/M',
       'broker CPU s/M',
-      'busy cores',
+      'busy / stolen cores',
       'result',
     ],
     allRuns(s).map((r) => [
@@ -81,10 +84,11 @@ function gatewayRuns(s: GatewayScenario): string {
       n(r.failed_requests),
       latency(r.latency_ms),
       n(r.gateway.cpu_s_per_million),
+      gatewayCores(r),
       n(r.gateway.peak_rss_mb),
       n(r.generator.cpu_s_per_million),
       n(r.broker?.cpu_s_per_million),
-      n(r.machine.busy_cores),
+      `${n(r.machine.busy_cores)} / ${n(r.machine.steal_cores)}`,
       verdict(r),
     ]),
   );
@@ -99,13 +103,14 @@ function pipelineRuns(s: ScenarioResult<PipelineRun>): string {
       'failed req',
       'latency p50 / p99 / max ms',
       'gw CPU s/M',
+      'gw cores',
       'gw RSS MB',
       'sink CPU s/M',
       'sink RSS MB',
       'sink rows/s',
       'max lag',
       'lag → 0 s',
-      'busy cores',
+      'busy / stolen cores',
       'result',
     ],
     allRuns(s).map((r) => [
@@ -115,13 +120,14 @@ function pipelineRuns(s: ScenarioResult<PipelineRun>): string {
       n(r.failed_requests),
       latency(r.latency_ms),
       n(r.gateway.cpu_s_per_million),
+      gatewayCores(r),
       n(r.gateway.peak_rss_mb),
       n(r.sink.cpu_s_per_million),
       n(r.sink.peak_rss_mb),
       n(r.sink.rows_per_s),
       n(r.lag.max),
       n(r.lag.zero_after_last_send_s),
-      n(r.machine.busy_cores),
+      `${n(r.machine.busy_cores)} / ${n(r.machine.steal_cores)}`,
       verdict(r),
     ]),
   );

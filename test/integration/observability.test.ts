@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { describe, expect } from 'vitest';
+import { describe, expect, inject } from 'vitest';
 import { findRepoRoot } from '@loglake/stack';
-import { test, waitUntil } from '../support/fixtures.ts';
+import { test, uniqueName, waitUntil } from '../support/fixtures.ts';
 import { startGateway } from '../support/gateway.ts';
 import { freePort, startService } from '../support/processes.ts';
 import { startPrometheus, type PrometheusUnderTest } from '../support/prometheus.ts';
@@ -65,6 +65,7 @@ describe('observability', () => {
       // And one malformed body, so that the failed-request series exist.
       expect((await gw.post('{"event_type": ')).status).toBe(400);
 
+      const runId = uniqueName('run');
       const generator = startService('generator', {}, [
         '--target',
         `${gw.url}/events`,
@@ -78,6 +79,8 @@ describe('observability', () => {
         '20',
         '--metrics',
         `127.0.0.1:${generatorPort}`,
+        '--run-id',
+        runId,
       ]);
       // While it runs, Prometheus sees the generator's own metrics.
       const sentMidRun = await waitUntil('the generator scraped', async () => {
@@ -126,6 +129,30 @@ describe('observability', () => {
       expect(
         await scalar(prom, 'sum(rate(loglake_gateway_events_accepted_total[1m]))'),
       ).toBeGreaterThan(0);
+
+      // pnpm verify reads the lake and finds the run complete, once.
+      const s3 = inject('s3');
+      const verify = startService(
+        'generator',
+        {
+          S3_ENDPOINT: s3.endpoint,
+          S3_ACCESS_KEY_ID: s3.accessKeyId,
+          S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+        },
+        ['--run', runId, '--expected', String(summary.sent), '--lake', store.url, '--topic', topic],
+        'verify.ts',
+      );
+      expect(await verify.exited, verify.output()).toBe(0);
+      const verified = JSON.parse(verify.output().trim().split('\n').at(-1) ?? '{}') as Record<
+        string,
+        unknown
+      >;
+      expect(verified).toMatchObject({
+        expected: summary.sent,
+        found: summary.sent,
+        missing: 0,
+        duplicated: 0,
+      });
 
       const expressions = allExpressions(root);
       expect(expressions.length).toBeGreaterThan(20);

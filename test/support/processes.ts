@@ -26,16 +26,17 @@ export interface ServiceProcess {
   stop(): Promise<number | null>;
 }
 
-/** Runs a service's `src/main.ts` with tsx, as its Dockerfile does, with the given environment. */
+/** Runs a service's `src/main.ts` (or another script of it) with tsx, as its Dockerfile does, with the given environment. */
 export function startService(
   service: 'gateway' | 'sink' | 'generator',
   env: Record<string, string>,
   args: readonly string[] = [],
+  script = 'main.ts',
 ): ServiceProcess {
   const root = findRepoRoot();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(root, 'services', service, 'src', 'main.ts'), ...args],
+    ['--import', 'tsx', join(root, 'services', service, 'src', script), ...args],
     {
       cwd: root,
       env: {

@@ -39,6 +39,18 @@ async function countingServer(
   return { url: `http://127.0.0.1:${port}/events`, arrivals };
 }
 
+/** Events per second: slope of the cumulative count over arrival time (ms), by least squares. */
+function arrivalRate(arrivals: readonly { at: number; events: number }[]): number {
+  let total = 0;
+  const points = arrivals.map((a) => ({ x: a.at / 1000, y: (total += a.events) }));
+  const n = points.length;
+  const mx = points.reduce((s, p) => s + p.x, 0) / n;
+  const my = points.reduce((s, p) => s + p.y, 0) / n;
+  const sxy = points.reduce((s, p) => s + (p.x - mx) * (p.y - my), 0);
+  const sxx = points.reduce((s, p) => s + (p.x - mx) ** 2, 0);
+  return sxy / sxx;
+}
+
 function options(argv: string[]): GeneratorOptions {
   const o = parseOptions(argv);
   if (o === 'help') throw new Error('help');
@@ -57,12 +69,10 @@ describe('runGenerator', () => {
       createHttpSender(o.target, null, o.concurrency),
     );
     expect(summary).toMatchObject({ planned: 10_000, sent: 10_000, accepted: 10_000, rejected: 0 });
-    // Events that arrived in the window from 1 s to 9 s after the first (past the connection set-up).
-    const t0 = arrivals[0]?.at ?? 0;
-    const inWindow = arrivals
-      .filter((a) => a.at >= t0 + 1000 && a.at < t0 + 9000)
-      .reduce((n, a) => n + a.events, 0);
-    expect(Math.abs(inWindow / 8 - 1000) / 1000).toBeLessThan(0.02);
+    // The rate the server saw: the least-squares slope of events received so far against arrival
+    // time, over the whole run. (Counting arrivals in a fixed window made a single event-loop stall
+    // at the window's edge, on a CPU-starved CI machine, look like a 4% error.)
+    expect(Math.abs(arrivalRate(arrivals) - 1000) / 1000).toBeLessThan(0.02);
     expect(Math.abs(summary.achieved_rate - 1000) / 1000).toBeLessThan(0.02);
   }, 30_000);
 

@@ -1,21 +1,11 @@
 /** The open-loop load: `pnpm generate` (services/generator) as a child process, and its CPU time. */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import type { RunSummary } from '@loglake/traffic';
 import { exitedChildrenCpuSeconds, round } from './proc-stats.ts';
 
-/** The generator's JSON summary line (packages/traffic RunSummary), the fields the bench reads. */
-export interface GeneratorSummary {
-  readonly sent: number;
-  readonly accepted: number;
-  readonly rejected: number;
-  readonly retries: number;
-  readonly failed_requests: number;
-  readonly seconds: number;
-  readonly target_rate: number;
-  readonly achieved_rate: number;
-  readonly latency_ms: { p50: number; p99: number; max: number };
-  readonly behind_schedule_ms: { p50: number; p99: number; max: number };
-}
+/** The generator's JSON summary line. */
+export type GeneratorSummary = RunSummary;
 
 export interface GeneratorRun {
   readonly summary: GeneratorSummary;

@@ -7,28 +7,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_EVENT_LIMITS, validateEvent } from '@loglake/events';
 import type { KafkaAdmin, KafkaClientConfig, KafkaProducer } from '@loglake/kafka';
 import { meter, perMillion, round } from './proc-stats.ts';
+import { sampleEvent } from './sample-event.ts';
 import { startSink, type SinkTarget } from './services.ts';
 
 /** Event `i` as the gateway would have stored it. */
 export function backlogLine(i: number, now: number): string {
   const r = validateEvent(
-    {
-      event_id: `b-${i}`,
-      event_type: 'tracking',
-      ts: now - (i % 600_000),
-      create_time: '5f4c1e70-cb1c-11f0-8de9-0242ac120002',
-      bid: (i % 100) / 10,
-      campaign_id: i % 50,
-      company_id: i % 7,
-      publisher_id: i % 11,
-      group_id: i % 13,
-      job_id: i,
-      custom_track: 'click',
-      user_id: `user-${i % 1000}`,
-      url: 'https://jobs.example.com/listing?id=12345&ref=campaign',
-      user_agent:
-        'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120 Safari/537.36',
-    },
+    { ...sampleEvent(i), event_id: `b-${i}`, ts: now - (i % 600_000), bid: (i % 100) / 10 },
     { receivedAt: now, source: 'bench', allowBodySource: false, limits: DEFAULT_EVENT_LIMITS },
   );
   if (!r.ok) throw new Error(r.reject.message);

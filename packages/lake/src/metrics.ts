@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { CutRange } from './range-buffer.ts';
 
 /** The sink's metrics (`loglake_sink_*`); see docs/metrics.md. */
 export function createSinkMetrics(registry: Registry) {
@@ -112,4 +113,19 @@ export function reportPendingAges(
     if (p.oldestReceivedAt !== null) oldest = Math.min(oldest ?? Infinity, p.oldestReceivedAt);
   }
   metrics.freshness.set(oldest === null ? 0 : Math.max(0, (now - oldest) / 1000));
+}
+
+/** What a flush that became durable adds: objects, bytes, rows, dead letters, and their shapes. */
+export function recordDurableFlush(
+  metrics: SinkMetrics,
+  range: CutRange,
+  outcome: { readonly files: number; readonly bytes: number; readonly followedIntent: boolean },
+): void {
+  if (outcome.followedIntent) metrics.intentsFollowed.inc();
+  metrics.filesWritten.inc(outcome.files);
+  metrics.bytesWritten.inc(outcome.bytes);
+  metrics.rowsWritten.inc(range.rows);
+  metrics.deadLetters.inc(range.poison.length);
+  for (const lines of range.buckets.values()) metrics.fileRows.observe(lines.length);
+  if (outcome.files > 0) metrics.fileBytes.observe(outcome.bytes / outcome.files);
 }

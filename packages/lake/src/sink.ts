@@ -8,7 +8,7 @@ import type { ParquetEncoder } from './encoder.ts';
 import { flushRange, type FlushContext } from './flush.ts';
 import { readIntent } from './intent.ts';
 import { LagMonitor } from './lag.ts';
-import { reportPendingAges, type SinkMetrics } from './metrics.ts';
+import { recordDurableFlush, reportPendingAges, type SinkMetrics } from './metrics.ts';
 import { newPartitionState, oldestPendingReceivedAt, type Flush, type PartitionState } from './partition-state.ts';
 import { RangeBuffer } from './range-buffer.ts';
 import { Abandoned, retryUntil } from './retry.ts';
@@ -312,14 +312,8 @@ export class LakeSink {
         this.reread(st, range.first);
         return;
       }
-      if (outcome.followedIntent) metrics.intentsFollowed.inc();
       flush.done = true;
-      metrics.filesWritten.inc(outcome.files);
-      metrics.bytesWritten.inc(outcome.bytes);
-      metrics.rowsWritten.inc(range.rows);
-      metrics.deadLetters.inc(range.poison.length);
-      for (const lines of range.buckets.values()) metrics.fileRows.observe(lines.length);
-      if (outcome.files > 0) metrics.fileBytes.observe(outcome.bytes / outcome.files);
+      recordDurableFlush(metrics, range, outcome);
       logger.info(
         {
           event: 'sink_flush_completed',

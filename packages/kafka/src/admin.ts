@@ -31,6 +31,14 @@ export interface PartitionOffsets {
   readonly high: string;
 }
 
+export interface CommittedOffset {
+  readonly partition: number;
+  /** The next offset to read, or `-1` when nothing was committed. */
+  readonly offset: string;
+  /** The metadata string committed with it, or null. */
+  readonly metadata: string | null;
+}
+
 /** The few admin calls loglake needs, behind its own interface. */
 export interface KafkaAdmin {
   connect(): Promise<void>;
@@ -43,10 +51,7 @@ export interface KafkaAdmin {
   topicOffsets(topic: string): Promise<PartitionOffsets[]>;
   partitions(topic: string): Promise<PartitionMetadata[]>;
   /** Committed offsets of a group; `-1` where the group has committed nothing. */
-  committedOffsets(
-    groupId: string,
-    topic: string,
-  ): Promise<{ partition: number; offset: string }[]>;
+  committedOffsets(groupId: string, topic: string): Promise<CommittedOffset[]>;
   deleteGroups(groupIds: readonly string[]): Promise<void>;
 }
 
@@ -99,7 +104,11 @@ export function createKafkaAdmin(config: KafkaClientConfig, logger?: Logger): Ka
     },
     async committedOffsets(groupId, topic) {
       const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      return (entry?.partitions ?? []).map((p) => ({ partition: p.partition, offset: p.offset }));
+      return (entry?.partitions ?? []).map((p) => ({
+        partition: p.partition,
+        offset: p.offset,
+        metadata: p.metadata ?? null,
+      }));
     },
     async deleteGroups(groupIds) {
       if (groupIds.length > 0) await admin.deleteGroups([...groupIds]);

@@ -61,7 +61,8 @@ export interface KafkaConsumer {
   /** Moves the fetch position of a partition (takes effect at the next fetch). */
   seek(topic: string, partition: number, offset: string): void;
   resume(topic: string, partitions?: readonly number[]): void;
-  onGroupJoin(listener: (assignment: Assignment) => void): void;
+  /** After every join: this member's assignment and id (a new id means the member was evicted in between). */
+  onGroupJoin(listener: (assignment: Assignment, memberId: string) => void): void;
   onCrash(listener: (error: unknown, willRestart: boolean) => void): void;
   /** Stops fetching and leaves the group; `run`'s handler is not called again. */
   stop(): Promise<void>;
@@ -144,7 +145,7 @@ export function createKafkaConsumer(
       consumer.resume([{ topic, ...(partitions ? { partitions: [...partitions] } : {}) }]),
     onGroupJoin(listener) {
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
-        listener(event.payload.memberAssignment);
+        listener(event.payload.memberAssignment, event.payload.memberId);
       });
     },
     stop: () => consumer.stop(),

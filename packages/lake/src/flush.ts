@@ -1,13 +1,15 @@
-import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { deadLetter } from '@loglake/events';
 import type { KafkaProducer } from '@loglake/kafka';
 import type { ObjectStore } from '@loglake/object-store';
 import type { ParquetEncoder } from './encoder.ts';
-import { writeIntent, type Intent } from './intent.ts';
-import { dataKey } from './layout.ts';
+import { encodeRange, type EncodedRange } from './encode-range.ts';
+import { compareWithIntent, intentOf, writeIntent, type Intent, type Settlement } from './intent.ts';
+import { recordLoss } from './loss.ts';
+import type { Hold } from './memory-budget.ts';
 import type { CutRange } from './range-buffer.ts';
+import { Abandoned } from './retry.ts';
+
+export type FlushReason = 'rows' | 'bytes' | 'age' | 'memory' | 'intent' | 'shutdown';
 
 export interface FlushContext {
   readonly topic: string;
@@ -17,79 +19,173 @@ export interface FlushContext {
   readonly store: ObjectStore;
   readonly encoder: ParquetEncoder;
   readonly dlqProducer: KafkaProducer;
-  /** Runs one lake write with retries. */
-  readonly retry: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Runs one lake step with retries until it succeeds or `abandon` names a reason to stop. */
+  readonly retry: <T>(fn: () => Promise<T>, abandon: () => string | null) => Promise<T>;
+  /** The partition's log start offset (oldest record Kafka still has). */
+  readonly logStart: (partition: number) => Promise<bigint>;
 }
 
-export type FlushOutcome =
-  | { readonly status: 'written'; readonly files: number; readonly bytes: number; readonly followedIntent: boolean }
-  | { readonly status: 'conflict'; readonly existing: Intent };
+/** A cut range on its way to the lake. */
+export class Flush {
+  cancelled = false;
+  done = false;
+  /** Resolves true once this flush's intent is known to be ours (created, or the same cut found), false otherwise. */
+  readonly intentSettled: Promise<boolean>;
+  private resolveSettled: (ours: boolean) => void = () => undefined;
 
-function planFiles(ctx: FlushContext, range: CutRange) {
-  return [...range.buckets.entries()]
-    .map(([bucket, lines]) => ({ key: dataKey(ctx.topic, range.partition, range.first, range.last, bucket), lines }))
-    .sort((a, b) => (a.key < b.key ? -1 : 1));
+  constructor(
+    readonly range: CutRange,
+    readonly reason: FlushReason,
+    private readonly held: Hold,
+  ) {
+    this.intentSettled = new Promise((resolve) => (this.resolveSettled = resolve));
+  }
+
+  settle(ours: boolean): void {
+    this.resolveSettled(ours);
+  }
+
+  /** Stops the flush before its next write; it will not commit. */
+  cancel(): void {
+    this.cancelled = true;
+    this.settle(false);
+    this.held.release();
+  }
+
+  /** The range's rows are encoded (or dropped): give their bytes back to the budget, once. */
+  releaseMemory(): void {
+    this.held.release();
+  }
+}
+
+export type FlushResult =
+  | {
+      readonly status: 'durable';
+      readonly files: number;
+      readonly bytes: number;
+      readonly rows: number;
+      readonly fileRows: readonly number[];
+      readonly deadLetters: number;
+      readonly followedIntent: boolean;
+      readonly lostRows: number;
+    }
+  | { readonly status: 'conflict'; readonly existing: Intent }
+  | { readonly status: 'cancelled' };
+
+/**
+ * Writes one cut range durably, in this order: encode its files locally; wait until the previous
+ * range's intent is known to be ours; record the cut (intent, conditional create) or find the same
+ * cut recorded; write each object (a followed intent's objects that exist already are left as they
+ * are); record what could not be written as recorded; send the dead letters. A cancelled flush
+ * writes nothing more. A different recorded cut is a conflict: the caller reads the range again.
+ */
+export async function runFlush(ctx: FlushContext, flush: Flush, previous: Flush | null): Promise<FlushResult> {
+  const { range } = flush;
+  const abandon = () => (flush.cancelled ? 'cancelled' : null);
+  const encoded = await ctx.retry(() => encodeRange(ctx.encoder, ctx.tmpDir, ctx.topic, range), abandon);
+  try {
+    flush.releaseMemory();
+    if (previous && !(await previous.intentSettled)) flush.cancel();
+    if (flush.cancelled) return { status: 'cancelled' };
+    const intent = intentOf(ctx.topic, ctx.writer, range, encoded);
+    const recorded = await ctx.retry(() => writeIntent(ctx.store, intent), abandon);
+    const settlement: Settlement =
+      recorded.status === 'created' ? { kind: 'created' } : compareWithIntent(recorded.existing, range, encoded);
+    if (settlement.kind === 'conflict') {
+      flush.settle(false);
+      return { status: 'conflict', existing: settlement.existing };
+    }
+    flush.settle(true);
+    const written = await writeObjects(ctx, flush, encoded, settlement);
+    const lostRows = settlement.kind === 'followed' ? await accountShortfall(ctx, flush, settlement) : 0;
+    if (encoded.poison.length > 0) {
+      const receivedAt = Date.now();
+      const records = encoded.poison.map((p) => ({
+        key: null,
+        value: deadLetter(p.reject, p.raw, {
+          stage: 'sink',
+          received_at: receivedAt,
+          topic: ctx.topic,
+          partition: range.partition,
+          offset: p.offset.toString(),
+        }),
+      }));
+      await ctx.retry(() => ctx.dlqProducer.send(ctx.dlqTopic, records), abandon);
+    }
+    return { status: 'durable', ...written, deadLetters: encoded.poison.length, followedIntent: recorded.status === 'exists', lostRows };
+  } finally {
+    await encoded.dispose();
+  }
+}
+
+async function writeObjects(
+  ctx: FlushContext,
+  flush: Flush,
+  encoded: EncodedRange,
+  settlement: Settlement,
+): Promise<{ files: number; bytes: number; rows: number; fileRows: number[] }> {
+  const abandon = () => (flush.cancelled ? 'cancelled' : null);
+  const skip =
+    settlement.kind === 'followed' ? new Set([...settlement.short, ...settlement.unrecorded].map((f) => f.key)) : new Set<string>();
+  const out = { files: 0, bytes: 0, rows: 0, fileRows: [] as number[] };
+  for (const file of encoded.files) {
+    if (skip.has(file.key)) continue;
+    if (flush.cancelled) throw new Abandoned('cancelled');
+    out.rows += file.rows;
+    // The writer that recorded a followed intent may have written this object already: leave it.
+    if (settlement.kind === 'followed' && (await ctx.retry(() => ctx.store.head(file.key), abandon)) !== null) continue;
+    await ctx.retry(
+      () =>
+        ctx.store.putFile(file.key, file.path, {
+          contentType: 'application/vnd.apache.parquet',
+          metadata: { 'loglake-range': `${flush.range.first}-${flush.range.last}`, 'loglake-rows': String(file.rows) },
+        }),
+      abandon,
+    );
+    out.files += 1;
+    out.bytes += file.bytes;
+    out.fileRows.push(file.rows);
+  }
+  return out;
 }
 
 /**
- * Writes one cut range durably: 1. record the cut (intent, conditional create), 2. write each
- * bucket's Parquet object, 3. send the range's dead letters. When the intent already exists with the
- * same cut, this is a replay and rewrites the same objects with the same rows; with another cut, it
- * stops (conflict) and the caller re-reads the partition from `first`.
+ * A followed intent whose files this replay cannot reproduce: an object that exists was written
+ * whole by an earlier writer; one that does not is lost, recorded, and never written shorter.
  */
-export async function flushRange(ctx: FlushContext, range: CutRange): Promise<FlushOutcome> {
-  const files = planFiles(ctx, range);
-  const intent: Intent = {
-    version: 1,
-    topic: ctx.topic,
-    partition: range.partition,
-    first: range.first.toString(),
-    last: range.last.toString(),
-    files: files.map((f) => ({ key: f.key, rows: f.lines.length })),
-    dead_letters: range.poison.length,
-    created_at: new Date().toISOString(),
-    writer: ctx.writer,
-  };
-  const recorded = await ctx.retry(() => writeIntent(ctx.store, intent));
-  let followedIntent = false;
-  if (recorded.status === 'exists') {
-    const same =
-      recorded.existing.last === intent.last &&
-      JSON.stringify(recorded.existing.files.map((f) => f.key)) === JSON.stringify(intent.files.map((f) => f.key));
-    if (!same) return { status: 'conflict', existing: recorded.existing };
-    followedIntent = true;
+async function accountShortfall(
+  ctx: FlushContext,
+  flush: Flush,
+  settlement: Extract<Settlement, { kind: 'followed' }>,
+): Promise<number> {
+  if (settlement.short.length === 0 && settlement.unrecorded.length === 0) return 0;
+  const abandon = () => (flush.cancelled ? 'cancelled' : null);
+  const files: { key: string; rows_expected: number; rows_read: number }[] = [];
+  for (const s of settlement.short) {
+    if ((await ctx.retry(() => ctx.store.head(s.key), abandon)) === null) {
+      files.push({ key: s.key, rows_expected: s.expected, rows_read: s.have });
+    }
   }
-
-  let bytes = 0;
-  for (const file of files) {
-    bytes += await ctx.retry(async () => {
-      const tmp = join(ctx.tmpDir, `${randomBytes(8).toString('hex')}.parquet`);
-      try {
-        const encoded = await ctx.encoder.encode(file.lines, tmp);
-        await ctx.store.putFile(file.key, tmp, {
-          contentType: 'application/vnd.apache.parquet',
-          metadata: { 'loglake-range': `${intent.first}-${intent.last}`, 'loglake-rows': String(file.lines.length) },
-        });
-        return encoded.bytes;
-      } finally {
-        await rm(tmp, { force: true });
-      }
-    });
-  }
-
-  if (range.poison.length > 0) {
-    const receivedAt = Date.now();
-    const records = range.poison.map((p) => ({
-      key: null,
-      value: deadLetter(p.reject, p.raw, {
-        stage: 'sink',
-        received_at: receivedAt,
+  for (const u of settlement.unrecorded) files.push({ key: u.key, rows_expected: 0, rows_read: u.rows });
+  const lost = files.reduce((n, f) => n + Math.max(f.rows_expected, f.rows_read), 0);
+  if (lost === 0) return 0;
+  const { range } = flush;
+  const logStart = await ctx.retry(() => ctx.logStart(range.partition), abandon);
+  await ctx.retry(
+    () =>
+      recordLoss(ctx.store, {
+        version: 1,
         topic: ctx.topic,
         partition: range.partition,
-        offset: p.offset.toString(),
+        first: range.first.toString(),
+        last: range.last.toString(),
+        files,
+        lost_rows: lost,
+        reason: logStart > range.first ? 'retention' : 'mismatch',
+        created_at: new Date().toISOString(),
+        writer: ctx.writer,
       }),
-    }));
-    await ctx.retry(() => ctx.dlqProducer.send(ctx.dlqTopic, records));
-  }
-  return { status: 'written', files: files.length, bytes, followedIntent };
+    abandon,
+  );
+  return lost;
 }

@@ -23,7 +23,7 @@ function fakeAdmin(
     partitions: unused,
     deleteGroups: unused,
     topicOffsets: () => (fail ? Promise.reject(new Error('broker down')) : Promise.resolve(ends)),
-    committedOffsets: () => Promise.resolve(committed),
+    committedOffsets: () => Promise.resolve(committed.map((c) => ({ ...c, metadata: null }))),
   };
 }
 

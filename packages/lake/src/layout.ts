@@ -23,5 +23,20 @@ export function dataKey(topic: string, partition: number, first: bigint, last: b
 }
 
 export function intentKey(topic: string, partition: number, first: bigint): string {
-  return `_loglake/intents/${topic}/p${partition}/${pad(first)}.json`;
+  return `${intentPrefix(topic, partition)}${pad(first)}.json`;
+}
+
+export function intentPrefix(topic: string, partition: number): string {
+  return `_loglake/intents/${topic}/p${partition}/`;
+}
+
+/** Where a replay records that rows of an intent's range could not be written (they were gone from Kafka). */
+export function lossKey(topic: string, partition: number, first: bigint): string {
+  return `_loglake/losses/${topic}/p${partition}/${pad(first)}.json`;
+}
+
+/** The offset an intent or loss key names, or null for another key. */
+export function offsetOfKey(key: string): bigint | null {
+  const m = /\/(\d{20})\.json$/.exec(key);
+  return m?.[1] ? BigInt(m[1]) : null;
 }

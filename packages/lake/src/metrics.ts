@@ -1,5 +1,4 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { CutRange } from './range-buffer.ts';
 
 /** The sink's metrics (`loglake_sink_*`); see docs/metrics.md. */
 export function createSinkMetrics(registry: Registry) {
@@ -38,13 +37,18 @@ export function createSinkMetrics(registry: Registry) {
       buckets: [10, 100, 1e3, 1e4, 1e5, 1e6],
       registers,
     }),
-    bufferedBytes: new Gauge({ name: 'loglake_sink_buffered_bytes', help: 'Bytes held in memory: open ranges and flushes not yet durable.', registers }),
+    bufferedBytes: new Gauge({ name: 'loglake_sink_buffered_bytes', help: 'Bytes of record values held in memory: open ranges and cut ranges not yet encoded.', registers }),
     bufferBudgetBytes: new Gauge({ name: 'loglake_sink_buffer_budget_bytes', help: 'The configured memory budget for buffered bytes.', registers }),
-    flushesInFlight: new Gauge({ name: 'loglake_sink_flushes_in_flight', help: 'Flushes being written.', registers }),
-    pausedPartitions: new Gauge({ name: 'loglake_sink_paused_partitions', help: 'Partitions paused because flushes are at their limit.', registers }),
+    flushesInFlight: new Gauge({ name: 'loglake_sink_flushes_in_flight', help: 'Flushes being encoded or written (at most SINK_MAX_FLUSHES_IN_FLIGHT); cut ranges beyond it wait.', registers }),
+    pausedPartitions: new Gauge({ name: 'loglake_sink_paused_partitions', help: 'Assigned partitions not fetching: flushes at their limit, memory over budget, or a partition waiting for its intent chain.', registers }),
     uploadRetries: new Counter({
       name: 'loglake_sink_upload_retries_total',
       help: 'Retries of lake writes (intent, object, dead letters) after a failure.',
+      registers,
+    }),
+    lostRecords: new Counter({
+      name: 'loglake_sink_lost_records_total',
+      help: 'Records of recorded ranges that were gone from Kafka (retention) before their objects were written; see _loglake/losses/.',
       registers,
     }),
     deadLetters: new Counter({ name: 'loglake_sink_dead_letters_total', help: 'Records sent to the dead-letter topic.', registers }),
@@ -115,17 +119,25 @@ export function reportPendingAges(
   metrics.freshness.set(oldest === null ? 0 : Math.max(0, (now - oldest) / 1000));
 }
 
-/** What a flush that became durable adds: objects, bytes, rows, dead letters, and their shapes. */
+/** What a flush that became durable adds: objects, bytes, rows, dead letters, losses, and their shapes. */
 export function recordDurableFlush(
   metrics: SinkMetrics,
-  range: CutRange,
-  outcome: { readonly files: number; readonly bytes: number; readonly followedIntent: boolean },
+  flush: {
+    readonly files: number;
+    readonly bytes: number;
+    readonly rows: number;
+    readonly fileRows: readonly number[];
+    readonly deadLetters: number;
+    readonly followedIntent: boolean;
+    readonly lostRows: number;
+  },
 ): void {
-  if (outcome.followedIntent) metrics.intentsFollowed.inc();
-  metrics.filesWritten.inc(outcome.files);
-  metrics.bytesWritten.inc(outcome.bytes);
-  metrics.rowsWritten.inc(range.rows);
-  metrics.deadLetters.inc(range.poison.length);
-  for (const lines of range.buckets.values()) metrics.fileRows.observe(lines.length);
-  if (outcome.files > 0) metrics.fileBytes.observe(outcome.bytes / outcome.files);
+  if (flush.followedIntent) metrics.intentsFollowed.inc();
+  metrics.filesWritten.inc(flush.files);
+  metrics.bytesWritten.inc(flush.bytes);
+  metrics.rowsWritten.inc(flush.rows);
+  metrics.deadLetters.inc(flush.deadLetters);
+  metrics.lostRecords.inc(flush.lostRows);
+  for (const rows of flush.fileRows) metrics.fileRows.observe(rows);
+  if (flush.files > 0) metrics.fileBytes.observe(flush.bytes / flush.files);
 }

@@ -7,16 +7,35 @@ export interface PoisonRecord {
   readonly raw: string;
 }
 
+/** The rows of one `dt=…/hour=…` bucket of a range, in offset order. */
+export interface BucketRows {
+  readonly lines: string[];
+  readonly offsets: bigint[];
+}
+
+/** Why a range's last offset was fixed before it was read. */
+export type RangeEnd =
+  /** An intent at the range's first offset recorded the cut: follow it. */
+  | { readonly kind: 'intent'; readonly last: bigint }
+  /** The next range of the chain is already recorded: end right before it. */
+  | { readonly kind: 'chain'; readonly last: bigint };
+
 /** A cut range of one partition, ready to be written. */
 export interface CutRange {
   readonly partition: number;
   readonly first: bigint;
   readonly last: bigint;
-  /** Lines per `dt=…/hour=…` bucket, in offset order. */
-  readonly buckets: ReadonlyMap<string, readonly string[]>;
+  /** Rows per `dt=…/hour=…` bucket, in offset order. */
+  readonly buckets: ReadonlyMap<string, BucketRows>;
   readonly poison: readonly PoisonRecord[];
   readonly rows: number;
+  /** UTF-8 bytes of the record values the range holds (what the memory budget counts). */
   readonly bytes: number;
+  /**
+   * Set when an intent fixed the range before its first record was read: the range was read
+   * from its first offset following that intent, so rows missing now are gone from Kafka.
+   */
+  readonly followsIntent: boolean;
   /** Wall-clock time the oldest record entered the buffer, for freshness. */
   readonly oldestAt: number;
   /** Smallest `received_at` among the rows (epoch ms), or null. */
@@ -29,15 +48,14 @@ export interface CutRange {
  * committed offset finds the intent of the same range.
  */
 export class RangeBuffer {
-  private buckets = new Map<string, string[]>();
+  private buckets = new Map<string, BucketRows>();
   private poison: PoisonRecord[] = [];
   private lastOffset: bigint | null = null;
   private oldestAt = 0;
   private oldestReceived: number | null = null;
+  private end: RangeEnd | null = null;
   rows = 0;
   bytes = 0;
-  /** When an intent already fixes where this range ends. */
-  forcedLast: bigint | null = null;
 
   constructor(
     readonly partition: number,
@@ -53,6 +71,22 @@ export class RangeBuffer {
     return this.lastOffset;
   }
 
+  /** The offset the next record must have at least (records below it were read already). */
+  get next(): bigint {
+    return this.lastOffset === null ? this.first : this.lastOffset + 1n;
+  }
+
+  /** Where this range must end, when that was fixed before reading it; null while it is free. */
+  get forcedLast(): bigint | null {
+    return this.end?.last ?? null;
+  }
+
+  /** Fixes where the range ends. Only before its first record: a cut is decided once. */
+  fixEnd(end: RangeEnd): void {
+    if (!this.isEmpty) throw new Error('the end of a range can only be fixed before it is read');
+    this.end = end;
+  }
+
   /** Smallest `received_at` among the rows since the last cut, or null. */
   get oldestReceivedAt(): number | null {
     return this.oldestReceived;
@@ -62,23 +96,24 @@ export class RangeBuffer {
     return this.oldestAt;
   }
 
-  add(offset: bigint, ts: number, line: string, receivedAt: number | null, now: number): void {
+  add(offset: bigint, ts: number, line: string, receivedAt: number | null, now: number, bytes: number): void {
     this.touch(offset, now);
     const bucket = bucketOf(ts);
-    let lines = this.buckets.get(bucket);
-    if (!lines) this.buckets.set(bucket, (lines = []));
-    lines.push(line);
+    let rows = this.buckets.get(bucket);
+    if (!rows) this.buckets.set(bucket, (rows = { lines: [], offsets: [] }));
+    rows.lines.push(line);
+    rows.offsets.push(offset);
     this.rows += 1;
-    this.bytes += line.length;
+    this.bytes += bytes;
     if (receivedAt !== null && (this.oldestReceived === null || receivedAt < this.oldestReceived)) {
       this.oldestReceived = receivedAt;
     }
   }
 
-  addPoison(offset: bigint, reject: EventReject, raw: string, now: number): void {
+  addPoison(offset: bigint, reject: EventReject, raw: string, now: number, bytes: number): void {
     this.touch(offset, now);
     this.poison.push({ offset, reject, raw });
-    this.bytes += raw.length;
+    this.bytes += bytes;
   }
 
   private touch(offset: bigint, now: number): void {
@@ -86,9 +121,12 @@ export class RangeBuffer {
     this.lastOffset = offset;
   }
 
-  /** Ends the range at the last record added (or at `forcedLast`) and starts the next one after it. */
+  /**
+   * Ends the range at the last record added (or where its end was fixed, even with no record: the
+   * records of a recorded range may be gone) and starts the next one after it.
+   */
   cut(): CutRange {
-    const last = this.forcedLast ?? this.lastOffset;
+    const last = this.end?.last ?? this.lastOffset;
     if (last === null) throw new Error('cut of an empty range');
     const range: CutRange = {
       partition: this.partition,
@@ -98,6 +136,7 @@ export class RangeBuffer {
       poison: this.poison,
       rows: this.rows,
       bytes: this.bytes,
+      followsIntent: this.end?.kind === 'intent',
       oldestAt: this.oldestAt,
       oldestReceivedAt: this.oldestReceived,
     };
@@ -108,7 +147,7 @@ export class RangeBuffer {
     this.rows = 0;
     this.bytes = 0;
     this.oldestReceived = null;
-    this.forcedLast = null;
+    this.end = null;
     return range;
   }
 }

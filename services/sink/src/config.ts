@@ -14,6 +14,7 @@ export interface SinkConfig {
   readonly encoderThreads: number;
   readonly encoderMemoryMb: number;
   readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
   readonly rebalanceTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -47,6 +48,7 @@ const schema = z
     SINK_REBALANCE_TIMEOUT_MS: envPositiveInt.default(60_000),
     SINK_HEARTBEAT_INTERVAL_MS: envPositiveInt.default(3_000),
     SINK_LAG_INTERVAL_MS: envPositiveInt.default(5_000),
+    SINK_STORE_CHECK_TIMEOUT_MS: envPositiveInt.default(30_000),
     SINK_SHUTDOWN_TIMEOUT_MS: envPositiveInt.default(60_000),
     SINK_ADMIN_HOST: z.string().default('127.0.0.1'),
     SINK_ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
@@ -85,6 +87,7 @@ export function loadConfig(env: Env): SinkConfig {
     encoderThreads: v.SINK_ENCODER_THREADS,
     encoderMemoryMb: v.SINK_ENCODER_MEMORY_MB,
     sessionTimeoutMs: v.SINK_SESSION_TIMEOUT_MS,
+    heartbeatIntervalMs: v.SINK_HEARTBEAT_INTERVAL_MS,
     rebalanceTimeoutMs: v.SINK_REBALANCE_TIMEOUT_MS,
     shutdownTimeoutMs: v.SINK_SHUTDOWN_TIMEOUT_MS,
     logLevel: v.LOG_LEVEL,
@@ -103,7 +106,7 @@ export function loadConfig(env: Env): SinkConfig {
       tmpDir: v.SINK_TMP_DIR ?? join(tmpdir(), `loglake-sink-${process.pid}`),
       retryInitialMs: v.SINK_RETRY_INITIAL_MS,
       retryMaxMs: v.SINK_RETRY_MAX_MS,
-      heartbeatIntervalMs: v.SINK_HEARTBEAT_INTERVAL_MS,
+      storeCheckTimeoutMs: v.SINK_STORE_CHECK_TIMEOUT_MS,
       lagIntervalMs: v.SINK_LAG_INTERVAL_MS,
     },
   };

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
         groupId: config.sink.groupId,
         sessionTimeoutMs: config.sessionTimeoutMs,
         rebalanceTimeoutMs: config.rebalanceTimeoutMs,
-        heartbeatIntervalMs: config.sink.heartbeatIntervalMs,
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
       },
       logger,
     ),

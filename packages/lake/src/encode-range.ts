@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ParquetEncoder } from './encoder.ts';
+import { dataKey } from './layout.ts';
+import type { CutRange, PoisonRecord } from './range-buffer.ts';
+
+/** One Parquet object of a range, encoded into a local file and not yet in the lake. */
+export interface EncodedFile {
+  readonly key: string;
+  readonly rows: number;
+  readonly path: string;
+  readonly bytes: number;
+}
+
+/** A range turned into files: what its intent records and what the lake receives. */
+export interface EncodedRange {
+  /** In key order. */
+  readonly files: readonly EncodedFile[];
+  /** The range's poison records plus the rows the encoder refused, in offset order. */
+  readonly poison: readonly PoisonRecord[];
+  /** Deletes the local files. */
+  dispose(): Promise<void>;
+}
+
+/** DuckDB's words for input it cannot store (as opposed to a disk or memory failure). */
+const DATA_ERROR = /^(Invalid Input Error|Conversion Error|Out of Range Error)/;
+
+export function isRefusal(error: unknown): boolean {
+  return error instanceof Error && DATA_ERROR.test(error.message);
+}
+
+/**
+ * Encodes `lines`; when the encoder refuses the input, finds the lines it refuses by bisection
+ * (a line refused alone is refused in any company) and encodes the rest. Deterministic: the same
+ * lines always give the same file and the same refusals, so a replay matches its intent.
+ */
+async function encodeRefusing(
+  encoder: ParquetEncoder,
+  lines: readonly string[],
+  path: string,
+): Promise<{ bytes: number; refused: { index: number; message: string }[] }> {
+  try {
+    return { bytes: (await encoder.encode(lines, path)).bytes, refused: [] };
+  } catch (error) {
+    if (!isRefusal(error)) throw error;
+  }
+  const refused: { index: number; message: string }[] = [];
+  const probe = `${path}.probe`;
+  async function bisect(from: number, to: number): Promise<void> {
+    try {
+      await encoder.encode(lines.slice(from, to), probe);
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      if (to - from === 1) {
+        refused.push({ index: from, message: (error as Error).message.split('\n')[0] ?? 'refused' });
+        return;
+      }
+      const mid = from + Math.ceil((to - from) / 2);
+      await bisect(from, mid);
+      await bisect(mid, to);
+    }
+  }
+  try {
+    await bisect(0, lines.length);
+  } finally {
+    await rm(probe, { force: true });
+  }
+  const skip = new Set(refused.map((r) => r.index));
+  const kept = lines.filter((_, i) => !skip.has(i));
+  return { bytes: (await encoder.encode(kept, path)).bytes, refused };
+}
+
+/** Encodes every bucket of the range into its own local Parquet file, named as in the lake. */
+export async function encodeRange(
+  encoder: ParquetEncoder,
+  tmpDir: string,
+  topic: string,
+  range: CutRange,
+): Promise<EncodedRange> {
+  const files: EncodedFile[] = [];
+  const poison: PoisonRecord[] = [...range.poison];
+  const dispose = async () => {
+    await Promise.all(files.map((f) => rm(f.path, { force: true })));
+  };
+  try {
+    const buckets = [...range.buckets.entries()]
+      .map(([bucket, rows]) => ({ key: dataKey(topic, range.partition, range.first, range.last, bucket), rows }))
+      .sort((a, b) => (a.key < b.key ? -1 : 1));
+    for (const { key, rows } of buckets) {
+      const path = join(tmpDir, `${randomBytes(8).toString('hex')}.parquet`);
+      const out = await encodeRefusing(encoder, rows.lines, path);
+      for (const r of out.refused) {
+        poison.push({
+          offset: rows.offsets[r.index] ?? range.first,
+          reject: { code: 'INVALID_JSON_LINE', message: `the Parquet encoder refused the record: ${r.message}` },
+          raw: rows.lines[r.index] ?? '',
+        });
+      }
+      const count = rows.lines.length - out.refused.length;
+      if (count > 0) files.push({ key, rows: count, path, bytes: out.bytes });
+      else await rm(path, { force: true });
+    }
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+  poison.sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+  return { files, poison, dispose };
+}

@@ -1,0 +1,34 @@
+import type { ObjectStore } from '@loglake/object-store';
+import { lossKey } from './layout.ts';
+
+/**
+ * Written when offsets `first`..`last` of a partition will never be in the lake as a range of the
+ * chain records them: a replay could not write an intent's objects as recorded, because records of the
+ * range were gone from Kafka (retention, DeleteRecords) or read differently than when the intent
+ * was recorded. Those objects are never written shorter; the loss is kept here for the auditor.
+ */
+export interface LossRecord {
+  readonly version: 1;
+  readonly topic: string;
+  readonly partition: number;
+  readonly first: string;
+  readonly last: string;
+  readonly files: readonly { readonly key: string; readonly rows_expected: number; readonly rows_read: number }[];
+  /** Rows lost; for a gap no range recorded, the number of offsets (an upper bound: offsets may have holes). */
+  readonly lost_rows: number;
+  /**
+   * `retention`: the log starts after the range's first offset; `mismatch`: the records are there but
+   * differ from what the intent recorded; `reset`: the group's offset was moved past unrecorded offsets.
+   */
+  readonly reason: 'retention' | 'mismatch' | 'reset';
+  readonly created_at: string;
+  readonly writer: string;
+}
+
+/** Records a loss once (a replay of the same range finds it and leaves it as it is). */
+export async function recordLoss(store: ObjectStore, loss: LossRecord): Promise<void> {
+  await store.put(lossKey(loss.topic, loss.partition, BigInt(loss.first)), Buffer.from(JSON.stringify(loss)), {
+    ifAbsent: true,
+    contentType: 'application/json',
+  });
+}

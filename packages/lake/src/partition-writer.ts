@@ -1,0 +1,380 @@
+import type { Logger } from '@loglake/core';
+import { checkStoredEvent } from '@loglake/events';
+import type { ConsumedRecord, KafkaConsumer } from '@loglake/kafka';
+import { findChainStart } from './chain-start.ts';
+import type { FlushSlots } from './flush-slots.ts';
+import { Flush, runFlush, type FlushContext, type FlushReason } from './flush.ts';
+import { readIntent, type Intent } from './intent.ts';
+import { recordLoss } from './loss.ts';
+import type { Hold, MemoryBudget } from './memory-budget.ts';
+import { recordDurableFlush, type SinkMetrics } from './metrics.ts';
+import { RangeBuffer } from './range-buffer.ts';
+import { Abandoned } from './retry.ts';
+
+export interface WriterLimits {
+  readonly flushMaxRows: number;
+  readonly flushMaxBytes: number;
+}
+
+/** What a partition writer shares with the sink that owns it. */
+export interface WriterHost {
+  readonly topic: string;
+  readonly limits: WriterLimits;
+  readonly ctx: FlushContext;
+  readonly slots: FlushSlots;
+  readonly budget: MemoryBudget;
+  readonly metrics: SinkMetrics;
+  readonly logger: Logger;
+  readonly consumer: Pick<KafkaConsumer, 'seek' | 'commit'>;
+  /** Something that decides whether partitions should be paused changed. */
+  changed(): void;
+}
+
+type State = 'starting' | 'ready' | 'closed';
+
+/**
+ * One assigned partition: its open range, its cut ranges on their way to the lake, the intent
+ * chain, re-reads and commits. Rules (docs/ARCHITECTURE.md):
+ * - a range's intent is created only after the previous range's intent is known to be ours;
+ * - a cancelled flush writes nothing more, and a closed writer commits nothing;
+ * - commits are `last + 1` of the oldest durable ranges, in order, never backwards within a writer;
+ * - nothing here waits inside a Kafka batch: a writer that must wait (start, intent lookup) says
+ *   `waiting`, and the sink pauses its partition until it changes.
+ */
+export class PartitionWriter {
+  private buffer: RangeBuffer;
+  private readonly held: Hold;
+  private flushes: Flush[] = [];
+  private epoch = 0;
+  private state: State = 'starting';
+  private lookup: Promise<void> | null = null;
+  private pendingCommit: { readonly offset: bigint; readonly metadata: string } | null = null;
+  private committing: Promise<void> = Promise.resolve();
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly partition: number,
+    private readonly host: WriterHost,
+  ) {
+    this.buffer = new RangeBuffer(partition, 0n);
+    this.held = host.budget.hold();
+  }
+
+  /** Until this is false, records of the partition cannot be taken. */
+  get waiting(): boolean {
+    return this.state !== 'ready' || this.lookup !== null;
+  }
+
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Bytes of the open range; a cut can free them unless an intent fixed the range's end. */
+  get openBytes(): number {
+    return this.held.bytes;
+  }
+
+  get cuttable(): boolean {
+    return !this.buffer.isEmpty && this.buffer.forcedLast === null;
+  }
+
+  /** An open range whose end an intent fixed: only reading on to that end can free its memory. */
+  get readingRecordedRange(): boolean {
+    return this.state === 'ready' && this.lookup === null && this.buffer.forcedLast !== null;
+  }
+
+  get openAgeStartedAt(): number | null {
+    return this.buffer.isEmpty ? null : this.buffer.ageStartedAt;
+  }
+
+  /** Finds where the partition's chain of ranges continues, seeks there and becomes ready. */
+  async start(from: bigint, metadata: string | null, logStart: bigint): Promise<void> {
+    const { ctx, logger, topic } = this.host;
+    const found = await ctx.retry(
+      () => findChainStart(ctx.store, topic, this.partition, from, metadata),
+      () => (this.closed ? 'partition lost' : null),
+    );
+    if (this.closed) return;
+    if (found.gap) await this.recordGap(found.gap, from, logStart);
+    if (this.closed) return;
+    this.buffer = new RangeBuffer(this.partition, found.start);
+    if (found.intent) this.buffer.fixEnd({ kind: 'intent', last: BigInt(found.intent.last) });
+    else if (found.nextRecorded !== null) this.buffer.fixEnd({ kind: 'chain', last: found.nextRecorded - 1n });
+    this.host.consumer.seek(topic, this.partition, found.start.toString());
+    this.state = 'ready';
+    logger.info(
+      {
+        event: 'sink_partition_assigned',
+        partition: this.partition,
+        first: found.start.toString(),
+        committed: from.toString(),
+        found_by: found.how,
+        follows_intent: found.intent !== null,
+      },
+      'partition assigned',
+    );
+    this.host.changed();
+  }
+
+  /** Offsets between the chain's head and where reading starts that no range will ever hold. */
+  private async recordGap(gap: { first: bigint; last: bigint }, from: bigint, logStart: bigint): Promise<void> {
+    const { ctx, logger, topic, metrics } = this.host;
+    const offsets = Number(gap.last - gap.first + 1n);
+    const reason = from === logStart ? 'retention' : 'reset';
+    await ctx.retry(
+      () =>
+        recordLoss(ctx.store, {
+          version: 1,
+          topic,
+          partition: this.partition,
+          first: gap.first.toString(),
+          last: gap.last.toString(),
+          files: [],
+          lost_rows: offsets,
+          reason,
+          created_at: new Date().toISOString(),
+          writer: ctx.writer,
+        }),
+      () => (this.closed ? 'partition lost' : null),
+    );
+    metrics.lostRecords.inc(offsets);
+    logger.error(
+      { event: 'sink_offsets_skipped', partition: this.partition, first: gap.first.toString(), last: gap.last.toString(), reason },
+      reason === 'retention' ? 'records were deleted from Kafka before the sink read them' : "the group's offset was moved past unwritten records",
+    );
+  }
+
+  /**
+   * Takes records in offset order until one cannot be taken yet (an intent lookup is pending, or
+   * `blocked` says the sink is at a limit). Returns how many of `records` were dealt with; the rest
+   * must be fetched again.
+   */
+  accept(records: readonly ConsumedRecord[], blocked: () => boolean): number {
+    if (this.state !== 'ready') return 0;
+    const now = Date.now();
+    let read = 0;
+    let readBytes = 0;
+    let i = 0;
+    for (; i < records.length; i += 1) {
+      const record = records[i] as ConsumedRecord;
+      const offset = BigInt(record.offset);
+      // Fetched again (after a rebalance or a re-read): already taken.
+      if (offset < this.buffer.next) continue;
+      if (!this.reach(offset) || blocked()) break;
+      const value = record.value;
+      const bytes = value?.length ?? 0;
+      const checked = checkStoredEvent(value);
+      if (checked.ok) {
+        const e = checked.event;
+        this.buffer.add(offset, e.ts, e.line, e.receivedAt, now, bytes);
+      } else {
+        this.buffer.addPoison(offset, checked.reject, value?.toString('utf8') ?? '', now, bytes);
+      }
+      this.held.add(bytes);
+      read += 1;
+      readBytes += bytes;
+      this.cutIfFull(offset);
+    }
+    this.host.metrics.recordsRead.inc(read);
+    this.host.metrics.bytesRead.inc(readBytes);
+    return i;
+  }
+
+  /** Cuts the recorded ranges that end before `offset` (their last records may be gone); false while a lookup is pending. */
+  private reach(offset: bigint): boolean {
+    for (;;) {
+      if (this.lookup !== null) return false;
+      const forced = this.buffer.forcedLast;
+      if (forced === null || offset <= forced) return true;
+      this.cut('intent');
+    }
+  }
+
+  private cutIfFull(offset: bigint): void {
+    const forced = this.buffer.forcedLast;
+    if (forced !== null) {
+      if (offset === forced) this.cut('intent');
+    } else if (this.buffer.rows >= this.host.limits.flushMaxRows) this.cut('rows');
+    else if (this.buffer.bytes >= this.host.limits.flushMaxBytes) this.cut('bytes');
+  }
+
+  /** Cuts the open range for an outside reason (age, memory, shutdown), unless an intent fixed its end. */
+  cutNow(reason: FlushReason): boolean {
+    if (this.state !== 'ready' || !this.cuttable) return false;
+    this.cut(reason);
+    return true;
+  }
+
+  private cut(reason: FlushReason): void {
+    const forced = this.buffer.forcedLast !== null;
+    const range = this.buffer.cut();
+    const flush = new Flush(range, reason, this.held.take());
+    const previous = this.flushes.at(-1) ?? null;
+    this.flushes.push(flush);
+    this.host.metrics.flushes.inc({ reason });
+    // After a recorded range, the next one may be recorded too.
+    if (forced) this.startLookup();
+    void this.run(flush, previous);
+  }
+
+  private startLookup(): void {
+    const { ctx, topic, logger } = this.host;
+    const epoch = this.epoch;
+    const first = this.buffer.first;
+    const stale = () => (this.closed || this.epoch !== epoch ? 'stale' : null);
+    const lookup: Promise<void> = ctx
+      .retry(() => readIntent(ctx.store, topic, this.partition, first), stale)
+      .then((intent) => {
+        if (stale() === null && intent) this.buffer.fixEnd({ kind: 'intent', last: BigInt(intent.last) });
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof Abandoned)) logger.error({ event: 'sink_intent_lookup_failed', err: error }, 'intent lookup failed');
+      })
+      .finally(() => {
+        if (this.lookup !== lookup) return;
+        this.lookup = null;
+        this.host.changed();
+      });
+    this.lookup = lookup;
+  }
+
+  private async run(flush: Flush, previous: Flush | null): Promise<void> {
+    const { slots, metrics, logger, ctx } = this.host;
+    const started = performance.now();
+    await slots.acquire();
+    try {
+      if (flush.cancelled) return;
+      const result = await runFlush(ctx, flush, previous);
+      if (flush.cancelled || result.status === 'cancelled') return;
+      const { range } = flush;
+      if (result.status === 'conflict') {
+        metrics.intentConflicts.inc();
+        logger.warn(
+          { event: 'sink_intent_conflict', partition: this.partition, first: range.first.toString(), theirs: result.existing.last },
+          'a different cut is recorded: reading the partition again from there',
+        );
+        this.reread(range.first, result.existing);
+        return;
+      }
+      flush.done = true;
+      recordDurableFlush(metrics, result);
+      if (result.lostRows > 0) {
+        logger.error(
+          { event: 'sink_rows_lost', partition: this.partition, first: range.first.toString(), last: range.last.toString(), rows: result.lostRows },
+          'records of a recorded range are gone from Kafka and its objects were never written',
+        );
+      }
+      logger.info(
+        {
+          event: 'sink_flush_completed',
+          partition: this.partition,
+          first: range.first.toString(),
+          last: range.last.toString(),
+          rows: result.rows,
+          files: result.files,
+          bytes: result.bytes,
+          dead_letters: result.deadLetters,
+          reason: flush.reason,
+          replay: result.followedIntent,
+          ms: Math.round(performance.now() - started),
+        },
+        'flush durable',
+      );
+      this.commitDone();
+      metrics.flushDuration.observe((performance.now() - started) / 1000);
+    } catch (error) {
+      if (!(error instanceof Abandoned)) {
+        logger.error({ event: 'sink_flush_failed', err: error, partition: this.partition }, 'flush failed; reading again');
+        this.reread(flush.range.first, null);
+      }
+    } finally {
+      flush.settle(false);
+      flush.releaseMemory();
+      if (!flush.done) this.flushes = this.flushes.filter((f) => f !== flush);
+      slots.release();
+      this.notifyIdle();
+      this.host.changed();
+    }
+  }
+
+  /** Commits `last + 1` of the oldest durable ranges (one commit for all of them). */
+  private commitDone(): void {
+    let last: Flush | null = null;
+    while (this.flushes[0]?.done) last = this.flushes.shift() ?? null;
+    if (!last) return;
+    const { first, last: end } = last.range;
+    this.pendingCommit = { offset: end + 1n, metadata: `loglake:${first}-${end}` };
+    void this.commitPending();
+  }
+
+  /** Commits what is durable and not yet committed; called again by the sink's timer after a failure. */
+  commitPending(): Promise<void> {
+    this.committing = this.committing.then(async () => {
+      const pending = this.pendingCommit;
+      if (!pending || this.closed) return;
+      const { topic, consumer, metrics, logger } = this.host;
+      const offset = pending.offset.toString();
+      try {
+        await consumer.commit([{ topic, partition: this.partition, offset, metadata: pending.metadata }]);
+        if (this.pendingCommit === pending) this.pendingCommit = null;
+        metrics.committedOffset.set({ topic, partition: String(this.partition) }, Number(pending.offset));
+      } catch (error) {
+        logger.warn({ event: 'sink_commit_failed', partition: this.partition, offset, err: String(error) }, 'commit failed; will retry');
+      }
+      this.notifyIdle();
+    });
+    return this.committing;
+  }
+
+  /** Forgets what the partition read from `first` on and reads it again from there. */
+  private reread(first: bigint, known: Intent | null): void {
+    if (this.closed) return;
+    this.epoch += 1;
+    for (const f of this.flushes) if (f.range.first >= first) f.cancel();
+    this.flushes = this.flushes.filter((f) => !f.cancelled);
+    this.held.release();
+    this.buffer = new RangeBuffer(this.partition, first);
+    this.lookup = null;
+    if (known) this.buffer.fixEnd({ kind: 'intent', last: BigInt(known.last) });
+    else this.startLookup();
+    this.host.consumer.seek(this.host.topic, this.partition, first.toString());
+    this.host.changed();
+  }
+
+  /** The partition moved to another member: stop everything, write and commit nothing more. */
+  close(): void {
+    if (this.closed) return;
+    this.state = 'closed';
+    this.epoch += 1;
+    for (const f of this.flushes) f.cancel();
+    this.flushes = [];
+    this.held.release();
+    this.lookup = null;
+    this.pendingCommit = null;
+    this.notifyIdle();
+  }
+
+  /** Resolves once every cut range is durable and its commit was tried (or the writer closed). */
+  async whenIdle(): Promise<void> {
+    while (!this.closed && this.flushes.length > 0) {
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
+    await this.commitPending();
+  }
+
+  private notifyIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** The smallest `received_at` of the events held and not yet committed (open range and flushes), or null. */
+  oldestPendingReceivedAt(): number | null {
+    let oldest = this.buffer.oldestReceivedAt;
+    for (const f of this.flushes) {
+      const r = f.range.oldestReceivedAt;
+      if (r !== null && (oldest === null || r < oldest)) oldest = r;
+    }
+    return oldest;
+  }
+}

@@ -22,6 +22,9 @@ export interface ServiceProcess {
   readonly exited: Promise<number | null>;
   /** SIGKILL, as a crash. */
   kill(): Promise<void>;
+  /** SIGSTOP to the whole process group (a GC pause, a stalled host), and SIGCONT. */
+  freeze(): void;
+  thaw(): void;
   /** SIGTERM, and the exit code. */
   stop(): Promise<number | null>;
 }
@@ -46,8 +49,13 @@ export function startService(
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so that a freeze stops every thread and child it has.
+      detached: true,
     },
   );
+  const signalGroup = (signal: NodeJS.Signals) => {
+    if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, signal);
+  };
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -59,10 +67,14 @@ export function startService(
     output: () => out,
     exited,
     async kill() {
+      signalGroup('SIGCONT');
       child.kill('SIGKILL');
       await exited;
     },
+    freeze: () => signalGroup('SIGSTOP'),
+    thaw: () => signalGroup('SIGCONT'),
     async stop() {
+      signalGroup('SIGCONT');
       child.kill('SIGTERM');
       return exited;
     },

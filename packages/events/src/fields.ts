@@ -21,6 +21,13 @@ export interface FieldSpec {
   readonly lowCardinality?: boolean;
 }
 
+/**
+ * Event times the lake can place: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z (a four-digit
+ * `dt=YYYY-MM-DD` folder, and a TIMESTAMP WITH TIME ZONE every reader accepts).
+ */
+export const TIMESTAMP_MIN_MS = -62135596800000;
+export const TIMESTAMP_MAX_MS = 253402300799999;
+
 export const CUSTOM_TRACK_VALUES = ['click', 'unqualified', 'qualified', 'conversion'] as const;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 

@@ -40,6 +40,10 @@ describe('checkStoredEvent', () => {
     [{ ...good, custom_track: 'view' }, 'FIELD_VALUE_NOT_ALLOWED'],
     [{ ...good, extra: [1] }, 'FIELD_TYPE'],
     [{ event_type: 'x', ts: 1, received_at: 1 }, 'FIELD_REQUIRED'],
+    // A safe integer, but no four-digit year: it would land in dt=1970 or a folder like dt=00-3-11-27.
+    [{ ...good, ts: 9007199254740991 }, 'FIELD_OUT_OF_RANGE'],
+    [{ ...good, ts: -70000000000000 }, 'FIELD_OUT_OF_RANGE'],
+    [{ ...good, received_at: 253402300800000 }, 'FIELD_OUT_OF_RANGE'],
   ])('refuses %j with %s', (value, code) => {
     const r = check(value);
     expect(r.ok ? 'ok' : r.reject.code).toBe(code);

@@ -1,4 +1,4 @@
-import { EXTRA_FIELD, FIELD_BY_NAME } from './fields.ts';
+import { EXTRA_FIELD, FIELD_BY_NAME, TIMESTAMP_MAX_MS, TIMESTAMP_MIN_MS } from './fields.ts';
 import type { EventReject } from './rejects.ts';
 
 /** A record of the topic, checked: its event time and the JSON line to store. */
@@ -71,6 +71,9 @@ export function checkStoredEvent(value: Buffer | null): StoredResult {
     if (v === null) continue;
     if (!typeMatches(spec.type, v))
       return reject('FIELD_TYPE', `${key} has the wrong type for the schema`, key);
+    if (spec.type === 'timestamp' && ((v as number) < TIMESTAMP_MIN_MS || (v as number) > TIMESTAMP_MAX_MS)) {
+      return reject('FIELD_OUT_OF_RANGE', `${key} is outside years 0001 to 9999`, key);
+    }
     if (spec.values && !spec.values.includes(v as string)) {
       return reject(
         'FIELD_VALUE_NOT_ALLOWED',

@@ -53,6 +53,8 @@ export interface KafkaAdmin {
   /** Committed offsets of a group; `-1` where the group has committed nothing. */
   committedOffsets(groupId: string, topic: string): Promise<CommittedOffset[]>;
   deleteGroups(groupIds: readonly string[]): Promise<void>;
+  /** DeleteRecords: the partition's log starts at `before` afterwards (what retention does by time). */
+  deleteRecords(topic: string, partition: number, before: string): Promise<void>;
 }
 
 export function createKafkaAdmin(config: KafkaClientConfig, logger?: Logger): KafkaAdmin {
@@ -112,6 +114,9 @@ export function createKafkaAdmin(config: KafkaClientConfig, logger?: Logger): Ka
     },
     async deleteGroups(groupIds) {
       if (groupIds.length > 0) await admin.deleteGroups([...groupIds]);
+    },
+    async deleteRecords(topic, partition, before) {
+      await admin.deleteTopicRecords({ topic, partitions: [{ partition, offset: before }] });
     },
   };
 }

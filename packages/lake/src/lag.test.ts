@@ -22,6 +22,7 @@ function fakeAdmin(
     deleteTopics: unused,
     partitions: unused,
     deleteGroups: unused,
+    deleteRecords: unused,
     topicOffsets: () => (fail ? Promise.reject(new Error('broker down')) : Promise.resolve(ends)),
     committedOffsets: () => Promise.resolve(committed.map((c) => ({ ...c, metadata: null }))),
   };

@@ -112,6 +112,7 @@ export class MemoryBroker {
       deleteTopics: unused,
       partitions: unused,
       deleteGroups: unused,
+      deleteRecords: async (_topic, partition, before) => this.deleteRecords(partition, BigInt(before)),
       topicOffsets: async (): Promise<PartitionOffsets[]> =>
         [...this.logs.keys()].map((p) => ({
           partition: p,

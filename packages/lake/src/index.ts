@@ -9,3 +9,4 @@ export * from './metrics.ts';
 export * from './lag.ts';
 export * from './sink.ts';
 export * from './verify.ts';
+export * from './audit.ts';

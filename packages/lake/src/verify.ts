@@ -1,8 +1,18 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { LoglakeError } from '@loglake/core';
 import type { ObjectStore } from '@loglake/object-store';
+import type { AuditFindingKind, AuditReport } from './audit.ts';
+import { bucketOf } from './layout.ts';
+
+/**
+ * Checking one generator run in the lake (`pnpm verify`): which run (from the generator's summary),
+ * when the sink has committed it (the consumer group's offsets), where its rows can be (the hour
+ * folders of its time span), and whether each of its events is there exactly once.
+ */
 
 export interface RunReport {
   readonly run_id: string;
@@ -15,52 +25,193 @@ export interface RunReport {
   readonly files_read: number;
 }
 
+/** The run to verify, as the generator's summary describes it. */
+export interface RunRef {
+  readonly run_id: string;
+  /** Events the gateway (or Kafka) accepted: each must be in the lake exactly once. */
+  readonly expected: number;
+  /** When the run started and ended, epoch ms, if the summary says. */
+  readonly started_at: number | null;
+  readonly ended_at: number | null;
+}
+
+const HOUR_MS = 3_600_000;
+
+function epochMs(value: unknown): number | null {
+  const ms = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  return Number.isFinite(ms) ? ms : null;
+}
+
 /**
- * Checks one generator run in the lake: every event carries `run_id` and `seq` (in `extra`);
- * `expected` sequence numbers 1..n should each appear exactly once.
+ * The run in `text`, the output of `pnpm generate` (through pnpm, whose banner lines come first): the
+ * last line that is a JSON object with a `run_id`. `accepted` is the expected count; `started_at` and
+ * `ended_at` (ISO 8601 or epoch ms) are used when present.
  */
-export async function verifyRun(store: ObjectStore, topic: string, runId: string, expected: number | null): Promise<RunReport> {
-  const dir = await mkdtemp(join(tmpdir(), 'loglake-verify-'));
+export function parseRunSummary(text: string): RunRef {
+  for (const line of text.split('\n').reverse()) {
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    const s = value as Record<string, unknown>;
+    if (typeof s.run_id !== 'string' || s.run_id === '') continue;
+    if (!Number.isSafeInteger(s.accepted) || (s.accepted as number) < 0) {
+      throw new LoglakeError('LOGLAKE_CONFIG_INVALID', `the summary of run ${s.run_id} has no "accepted" count`);
+    }
+    return { run_id: s.run_id, expected: s.accepted as number, started_at: epochMs(s.started_at), ended_at: epochMs(s.ended_at) };
+  }
+  throw new LoglakeError(
+    'LOGLAKE_CONFIG_INVALID',
+    'no line is a JSON object with a run_id: expected the summary line that `pnpm generate` prints last',
+  );
+}
+
+/** `<topic>/dt=…/hour=…/` of every UTC hour from `fromMs` to `toMs`, both included. */
+export function hourPrefixes(topic: string, fromMs: number, toMs: number): string[] {
+  const out: string[] = [];
+  for (let t = Math.floor(fromMs / HOUR_MS) * HOUR_MS; t <= toMs; t += HOUR_MS) out.push(`${topic}/${bucketOf(t)}/`);
+  return out;
+}
+
+/** How far event times may lie before the run started and after it ended. */
+export interface EventTimeWindow {
+  readonly pastMs: number;
+  readonly futureMs: number;
+}
+
+/** The hour folders the run's rows can be in (objects go by event time), or null (the whole topic) when its span is unknown. */
+export function runFolders(topic: string, run: RunRef, window: EventTimeWindow): string[] | null {
+  if (run.started_at === null || run.ended_at === null) return null;
+  return hourPrefixes(topic, run.started_at - window.pastMs, run.ended_at + window.futureMs);
+}
+
+/** The two offset reads a commit wait needs (a KafkaAdmin has them). */
+export interface OffsetsReader {
+  topicOffsets(topic: string): Promise<readonly { readonly partition: number; readonly low: string; readonly high: string }[]>;
+  committedOffsets(groupId: string, topic: string): Promise<readonly { readonly partition: number; readonly offset: string }[]>;
+}
+
+export interface CommitWaitOptions {
+  readonly topic: string;
+  readonly group: string;
+  /** 0: read the offsets once, without waiting. */
+  readonly timeoutMs: number;
+  readonly pollMs?: number;
+  /** After each poll that is not the last: records to go, time so far, the committed offsets read. */
+  readonly onProgress?: (behind: number, elapsedMs: number, committed: ReadonlyMap<number, bigint>) => void;
+  readonly clock?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface CommitWait {
+  readonly group: string;
+  readonly caught_up: boolean;
+  /** Records between the group's committed offsets and the end offsets the wait started with. */
+  readonly behind: number;
+  readonly waited_s: number;
+  /** The committed offsets last read; partitions where the group committed nothing are absent. */
+  readonly committed: ReadonlyMap<number, bigint>;
+}
+
+/**
+ * Waits until the group has committed up to the topic's end offsets as they are now (records
+ * produced later do not hold it up), or `timeoutMs` passed.
+ */
+export async function waitForCommits(admin: OffsetsReader, o: CommitWaitOptions): Promise<CommitWait> {
+  const clock = o.clock ?? Date.now;
+  const pause = o.sleep ?? ((ms: number) => sleep(ms));
+  const started = clock();
+  const ends = await admin.topicOffsets(o.topic);
+  for (;;) {
+    const committed = new Map<number, bigint>();
+    for (const c of await admin.committedOffsets(o.group, o.topic))
+      if (BigInt(c.offset) >= 0n) committed.set(c.partition, BigInt(c.offset));
+    let behind = 0;
+    for (const e of ends) {
+      const from = committed.get(e.partition) ?? BigInt(e.low);
+      if (BigInt(e.high) > from) behind += Number(BigInt(e.high) - from);
+    }
+    const elapsed = clock() - started;
+    if (behind === 0 || elapsed >= o.timeoutMs) {
+      return { group: o.group, caught_up: behind === 0, behind, waited_s: +(elapsed / 1000).toFixed(1), committed };
+    }
+    o.onProgress?.(behind, elapsed, committed);
+    await pause(Math.min(o.pollMs ?? 1000, o.timeoutMs - elapsed));
+  }
+}
+
+/** Copies the Parquet objects under `prefixes` to `dir`; returns each local path's visibility time. */
+async function download(store: ObjectStore, prefixes: readonly string[], dir: string): Promise<Map<string, number>> {
   const visibleAt = new Map<string, number>();
-  try {
-    for await (const o of store.list(`${topic}/`)) {
+  for (const prefix of new Set(prefixes)) {
+    for await (const o of store.list(prefix)) {
       if (!o.key.endsWith('.parquet')) continue;
       const path = join(dir, o.key);
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, await store.get(o.key));
       visibleAt.set(path, o.lastModified ?? Date.now());
     }
-    const empty = { run_id: runId, expected: expected ?? 0, found: 0, missing: expected ?? 0, duplicated: 0, delay_s: { p50: 0, p99: 0, max: 0 }, files_read: 0 };
-    if (visibleAt.size === 0) return empty;
+  }
+  return visibleAt;
+}
+
+async function rows(c: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
+  return (await c.runAndReadAll(sql)).getRowObjectsJson();
+}
+
+/** Counts the run's sequence numbers in the downloaded objects, and the delay of each row. */
+async function queryRun(c: DuckDBConnection, dir: string, runId: string, expected: number | null, visibleAt: Map<string, number>) {
+  await c.run(
+    `CREATE TABLE run AS SELECT CAST(json_extract(extra, '$.seq') AS BIGINT) AS seq, epoch_ms(received_at) AS received_ms, filename
+     FROM read_parquet('${join(dir, '**', '*.parquet').replaceAll("'", "''")}', filename = true)
+     WHERE json_extract_string(extra, '$.run_id') = '${runId.replaceAll("'", "''")}'`,
+  );
+  const [agg] = await rows(c, `SELECT count(*)::BIGINT n, count(DISTINCT seq)::BIGINT d, max(seq)::BIGINT m FROM run`);
+  const want = expected ?? Number(agg?.m ?? 0);
+  const [inRange] = await rows(c, `SELECT count(DISTINCT seq)::BIGINT k FROM run WHERE seq BETWEEN 1 AND ${want}`);
+  const delays: number[] = [];
+  for (const r of await rows(c, `SELECT filename, received_ms FROM run`)) {
+    const at = visibleAt.get(r.filename as string);
+    if (at !== undefined) delays.push((at - Number(r.received_ms)) / 1000);
+  }
+  delays.sort((a, b) => a - b);
+  const q = (p: number) => +(delays[Math.min(delays.length - 1, Math.floor(delays.length * p))] ?? 0).toFixed(3);
+  const total = Number(agg?.n ?? 0);
+  const distinct = Number(agg?.d ?? 0);
+  return {
+    expected: want,
+    found: distinct,
+    missing: want - Number(inRange?.k ?? 0),
+    duplicated: total - distinct,
+    delay_s: { p50: q(0.5), p99: q(0.99), max: +(delays.at(-1) ?? 0).toFixed(3) },
+  };
+}
+
+/**
+ * Checks one generator run in the lake: every event carries `run_id` and `seq` (in `extra`);
+ * `expected` sequence numbers 1..n should each appear exactly once. Reads the objects under
+ * `prefixes` (default: the whole topic).
+ */
+export async function verifyRun(
+  store: ObjectStore,
+  topic: string,
+  runId: string,
+  expected: number | null,
+  options: { readonly prefixes?: readonly string[] | null } = {},
+): Promise<RunReport> {
+  const dir = await mkdtemp(join(tmpdir(), 'loglake-verify-'));
+  try {
+    const visibleAt = await download(store, options.prefixes ?? [`${topic}/`], dir);
+    const delay_s = { p50: 0, p99: 0, max: 0 };
+    if (visibleAt.size === 0)
+      return { run_id: runId, expected: expected ?? 0, found: 0, missing: expected ?? 0, duplicated: 0, delay_s, files_read: 0 };
     const db = await DuckDBInstance.create(':memory:');
     const c = await db.connect();
     try {
-      await c.run(
-        `CREATE TABLE run AS SELECT CAST(json_extract(extra, '$.seq') AS BIGINT) AS seq, epoch_ms(received_at) AS received_ms, filename
-         FROM read_parquet('${join(dir, '**', '*.parquet').replaceAll("'", "''")}', filename = true)
-         WHERE json_extract_string(extra, '$.run_id') = '${runId.replaceAll("'", "''")}'`,
-      );
-      const [agg] = (await c.runAndReadAll(`SELECT count(*)::BIGINT n, count(DISTINCT seq)::BIGINT d, max(seq)::BIGINT m FROM run`)).getRowObjectsJson();
-      const rows = Number(agg?.n ?? 0);
-      const distinct = Number(agg?.d ?? 0);
-      const want = expected ?? Number(agg?.m ?? 0);
-      const [inRange] = (await c.runAndReadAll(`SELECT count(DISTINCT seq)::BIGINT k FROM run WHERE seq BETWEEN 1 AND ${want}`)).getRowObjectsJson();
-      const delays: number[] = [];
-      for (const r of (await c.runAndReadAll(`SELECT filename, received_ms FROM run`)).getRowObjectsJson()) {
-        const at = visibleAt.get(r.filename as string);
-        if (at !== undefined) delays.push((at - Number(r.received_ms)) / 1000);
-      }
-      delays.sort((a, b) => a - b);
-      const q = (p: number) => +(delays[Math.min(delays.length - 1, Math.floor(delays.length * p))] ?? 0).toFixed(3);
-      return {
-        run_id: runId,
-        expected: want,
-        found: distinct,
-        missing: want - Number(inRange?.k ?? 0),
-        duplicated: rows - distinct,
-        delay_s: { p50: q(0.5), p99: q(0.99), max: +(delays.at(-1) ?? 0).toFixed(3) },
-        files_read: visibleAt.size,
-      };
+      return { run_id: runId, ...(await queryRun(c, dir, runId, expected, visibleAt)), files_read: visibleAt.size };
     } finally {
       c.closeSync();
       db.closeSync();
@@ -68,4 +219,27 @@ export async function verifyRun(store: ObjectStore, topic: string, runId: string
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** What `pnpm verify` prints: the run, where it looked, how the wait for the sink ended, and the lake audit in short. */
+export interface VerifyReport extends RunReport {
+  /** The hour folders read, or null for the whole topic. */
+  readonly folders: readonly string[] | null;
+  readonly commits: Omit<CommitWait, 'committed'> | null;
+  readonly audit: { readonly ok: boolean; readonly findings: number; readonly kinds: Partial<Record<AuditFindingKind, number>> };
+}
+
+/** The report, and whether the run is complete and once in a lake without findings. */
+export function verifyReport(
+  run: RunReport,
+  folders: readonly string[] | null,
+  wait: CommitWait | null,
+  audit: AuditReport,
+): { readonly report: VerifyReport; readonly ok: boolean } {
+  const kinds: Partial<Record<AuditFindingKind, number>> = {};
+  for (const f of audit.findings) kinds[f.kind] = (kinds[f.kind] ?? 0) + 1;
+  const commits = wait && { group: wait.group, caught_up: wait.caught_up, behind: wait.behind, waited_s: wait.waited_s };
+  const report: VerifyReport = { ...run, folders, commits, audit: { ok: audit.ok, findings: audit.findings.length, kinds } };
+  const ok = run.missing === 0 && run.duplicated === 0 && (run.found > 0 || run.expected === 0) && audit.ok;
+  return { report, ok };
 }

@@ -1,49 +1,250 @@
 /**
- * `pnpm verify --run <id> [--expected N] [--lake URL] [--topic log-data]`: reads the lake with DuckDB
- * and reports, for one generator run, expected / found / missing / duplicated and the delay from
- * receipt to a visible object. Exit 1 on any loss or duplicate, 2 on bad options.
+ * `pnpm generate … | pnpm verify`: is every event the gateway accepted in the lake, exactly once?
+ * Takes the run from the generator's JSON summary (stdin, --summary FILE, or --run), waits until
+ * the sink's consumer group has committed what the topic held, reads the hour folders the run's
+ * events can be in with DuckDB, and audits the lake. JSON report on stdout, progress and a summary
+ * on stderr. Exit 0: complete and once, no findings; 1: otherwise; 2: bad options.
  */
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { errorMessage } from '@loglake/core';
-import { verifyRun } from '@loglake/lake';
-import { openStore, parseS3Env } from '@loglake/object-store';
+import { errorMessage, hasCode, LoglakeError, type Env } from '@loglake/core';
+import { createKafkaAdmin, parseKafkaEnv, type KafkaClientConfig } from '@loglake/kafka';
+import {
+  auditLake,
+  parseRunSummary,
+  runFolders,
+  verifyReport,
+  verifyRun,
+  waitForCommits,
+  type CommitWait,
+  type EventTimeWindow,
+  type RunRef,
+} from '@loglake/lake';
+import { openStore, parseS3Env, type S3ClientConfig } from '@loglake/object-store';
 
-async function main(): Promise<number> {
+const HELP = `pnpm generate [options] | pnpm verify [options]
+pnpm verify --summary <file> | --run <id> [options]: check one generator run in the lake
+
+  --summary <file>  the generator's output (its last JSON line); without it and without --run,
+                    read from stdin
+  --run <id>        the run_id to look for, instead of a summary
+  --expected <n>    events to find (default: the summary's accepted count; with --run: the
+                    largest seq found)
+  --lake <url>      file:///path or s3://bucket/prefix (default file://lake)
+  --topic <name>    (default log-data)
+  --group <id>      the sink's consumer group (default loglake-sink)
+  --wait <seconds>  wait at most this long for the group to commit everything the topic held when
+                    verify started (default 120; 0: do not wait)
+  --no-kafka        do not ask Kafka: no wait, and the audit wants every object an intent names
+  --no-rows         the audit does not compare Parquet row counts with the intents
+  --help            this text
+
+S3 settings come from S3_*, Kafka's from KAFKA_*. Without start and end times in the summary, the
+whole topic is read. Exit 0 when the run is complete, once, and the audit has no findings; 1 when
+not; 2 on bad options.`;
+
+/**
+ * How far a generated event's time can lie before its run (packages/traffic's profiles: 1% of the
+ * events are late by 1 min to 6 h 1 min, the rest by up to 2 s); none lies after it.
+ */
+const GENERATOR_EVENT_TIMES: EventTimeWindow = { pastMs: 60_000 + 6 * 3_600_000, futureMs: 0 };
+
+// ---- Configuration: the command line and the environment, read here once ----
+
+type RunSource =
+  | { readonly kind: 'run'; readonly runId: string }
+  | { readonly kind: 'summary'; readonly file: string | null };
+
+interface VerifyConfig {
+  readonly source: RunSource;
+  readonly expected: number | null;
+  readonly lakeUrl: string;
+  readonly topic: string;
+  /** Null: do not ask Kafka. */
+  readonly group: string | null;
+  readonly waitMs: number;
+  readonly rows: boolean;
+  readonly kafka: KafkaClientConfig;
+  readonly s3: S3ClientConfig;
+}
+
+const usage = (message: string) => new LoglakeError('LOGLAKE_CONFIG_INVALID', message);
+
+function loadVerifyConfig(
+  argv: readonly string[],
+  env: Env,
+  stdinIsTTY: boolean,
+): VerifyConfig | 'help' {
   let values;
   try {
     ({ values } = parseArgs({
-      args: process.argv.slice(2),
+      args: [...argv],
+      strict: true,
       options: {
+        summary: { type: 'string' },
         run: { type: 'string' },
         expected: { type: 'string' },
         lake: { type: 'string', default: 'file://lake' },
         topic: { type: 'string', default: 'log-data' },
+        group: { type: 'string', default: 'loglake-sink' },
+        wait: { type: 'string', default: '120' },
+        'no-kafka': { type: 'boolean' },
+        'no-rows': { type: 'boolean' },
+        help: { type: 'boolean' },
       },
     }));
   } catch (error) {
-    process.stderr.write(`verify: ${errorMessage(error)}\n`);
-    return 2;
+    throw usage(errorMessage(error));
   }
-  if (!values.run) {
-    process.stderr.write('verify: --run <id> is required (the run_id of the generator summary)\n');
-    return 2;
+  if (values.help) return 'help';
+  if (values.run !== undefined && values.summary !== undefined)
+    throw usage('give --run or --summary, not both');
+  if (values.run === undefined && values.summary === undefined && stdinIsTTY) {
+    throw usage(
+      'which run? pipe `pnpm generate` into verify, or give --summary <file> or --run <id>',
+    );
   }
   const expected = values.expected === undefined ? null : Number(values.expected);
-  if (expected !== null && (!Number.isInteger(expected) || expected < 0)) {
-    process.stderr.write('verify: --expected must be a whole number\n');
+  if (expected !== null && (!Number.isSafeInteger(expected) || expected < 0))
+    throw usage('--expected must be a whole number');
+  const waitS = Number(values.wait);
+  if (!Number.isFinite(waitS) || waitS < 0)
+    throw usage('--wait must be a number of seconds, 0 or more');
+  if (!/^(s3:\/\/[^/]+|file:\/\/.)/.test(values.lake))
+    throw usage('--lake must be s3://bucket/prefix or file://path');
+  return {
+    source:
+      values.run !== undefined
+        ? { kind: 'run', runId: values.run }
+        : { kind: 'summary', file: values.summary ?? null },
+    expected,
+    lakeUrl: values.lake,
+    topic: values.topic,
+    group: values['no-kafka'] ? null : values.group,
+    waitMs: Math.round(waitS * 1000),
+    rows: !values['no-rows'],
+    kafka: parseKafkaEnv(env, { clientId: 'loglake-verify' }),
+    s3: parseS3Env(env),
+  };
+}
+
+// ---- Running ----
+
+async function readSummary(file: string | null): Promise<RunRef> {
+  let text: string;
+  if (file === null) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    text = Buffer.concat(chunks).toString('utf8');
+  } else {
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw usage(`cannot read --summary ${file}: ${errorMessage(error)}`);
+    }
+  }
+  return parseRunSummary(text);
+}
+
+/** Waits for the sink's group, with progress on stderr (a line every 5 s when stderr is not a terminal). */
+async function waitForSink(config: VerifyConfig, group: string): Promise<CommitWait> {
+  const admin = createKafkaAdmin(config.kafka);
+  await admin.connect();
+  const tty = process.stderr.isTTY;
+  let lastLine = -Infinity;
+  let warned = false;
+  try {
+    const wait = await waitForCommits(admin, {
+      topic: config.topic,
+      group,
+      timeoutMs: config.waitMs,
+      onProgress: (behind, ms, committed) => {
+        if (committed.size === 0 && !warned) {
+          warned = true;
+          process.stderr.write(
+            `verify: group ${group} has committed nothing on ${config.topic} yet (is --group right?)\n`,
+          );
+        }
+        const text = `verify: waiting for group ${group} to commit ${config.topic}: ${behind} records to go (${Math.round(ms / 1000)} s of ${config.waitMs / 1000} s)`;
+        if (tty) process.stderr.write(`\r\x1b[2K${text}`);
+        else if (ms - lastLine >= 5000) {
+          lastLine = ms;
+          process.stderr.write(`${text}\n`);
+        }
+      },
+    });
+    if (tty) process.stderr.write('\r\x1b[2K');
+    const outcome = wait.caught_up
+      ? `group ${group} has committed everything (${wait.waited_s} s)`
+      : `group ${group} is still ${wait.behind} records behind after ${wait.waited_s} s; reading the lake anyway`;
+    process.stderr.write(`verify: ${outcome}\n`);
+    return wait;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Writes all of `text` before the process may exit. */
+function print(stream: NodeJS.WriteStream, text: string): Promise<void> {
+  return new Promise((resolve) => stream.write(text, () => resolve()));
+}
+
+/** The run to look for: its id, how many events, and its summary when there is one. */
+async function resolveRun(
+  config: VerifyConfig,
+): Promise<{ runId: string; expected: number | null; ref: RunRef | null }> {
+  if (config.source.kind === 'run')
+    return { runId: config.source.runId, expected: config.expected, ref: null };
+  const ref = await readSummary(config.source.file);
+  return { runId: ref.run_id, expected: config.expected ?? ref.expected, ref };
+}
+
+async function main(argv: readonly string[], env: Env): Promise<number> {
+  let config;
+  let target;
+  try {
+    config = loadVerifyConfig(argv, env, process.stdin.isTTY === true);
+    if (config !== 'help') target = await resolveRun(config);
+  } catch (error) {
+    if (!hasCode(error, 'LOGLAKE_CONFIG_INVALID')) throw error;
+    await print(process.stderr, `verify: ${error.message}\n\n${HELP}\n`);
     return 2;
   }
-  const opened = openStore(values.lake ?? 'file://lake', parseS3Env(process.env));
+  if (config === 'help' || !target) {
+    await print(process.stdout, `${HELP}\n`);
+    return 0;
+  }
+  const { runId, expected, ref } = target;
+  // Only after the summary arrived (the run is over) are the topic's end offsets the ones to wait for.
+  const wait = config.group === null ? null : await waitForSink(config, config.group);
+  const folders = ref && runFolders(config.topic, ref, GENERATOR_EVENT_TIMES);
+  const opened = openStore(config.lakeUrl, config.s3);
   try {
-    const report = await verifyRun(opened.store, values.topic ?? 'log-data', values.run, expected);
-    process.stdout.write(`${JSON.stringify(report)}\n`);
-    return report.missing === 0 && report.duplicated === 0 && report.found > 0 ? 0 : 1;
+    const run = await verifyRun(opened.store, config.topic, runId, expected, { prefixes: folders });
+    const audit = await auditLake(opened.store, {
+      topic: config.topic,
+      committed: wait?.committed ?? null,
+      rows: config.rows,
+      ...(folders ? { rowsUnder: folders } : {}),
+    });
+    const { report, ok } = verifyReport(run, folders, wait, audit);
+    await print(process.stdout, `${JSON.stringify(report)}\n`);
+    const where = folders ? `${folders.length} hour folders` : 'the whole topic';
+    const lake = audit.ok
+      ? 'no findings'
+      : `${audit.findings.length} findings (run pnpm lake:check for details)`;
+    await print(
+      process.stderr,
+      `verify: run ${runId}: expected ${report.expected}, found ${report.found}, missing ${report.missing}, ` +
+        `duplicated ${report.duplicated} in ${report.files_read} objects of ${where}; lake audit: ${lake}\n`,
+    );
+    return ok ? 0 : 1;
   } finally {
     opened.close();
   }
 }
 
-main().then(
+main(process.argv.slice(2), process.env).then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`verify failed: ${errorMessage(error)}\n`);

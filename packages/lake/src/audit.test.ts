@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,15 +16,22 @@ const now = Date.parse('2026-11-18T00:30:00Z');
 const pad = (n: number) => String(n).padStart(20, '0');
 
 let encoder: ParquetEncoder;
-const tmp = mkdtempSync(join(tmpdir(), 'loglake-audit-test-'));
+const dirs: string[] = [];
+const tempDir = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+};
+const tmp = tempDir('loglake-audit-test-');
 beforeAll(async () => {
   encoder = await createDuckDbEncoder({ codec: 'zstd', threads: 1, memoryLimitMb: 128 });
 });
 afterAll(async () => {
   await encoder.close();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-const newLake = () => createLocalStore(mkdtempSync(join(tmpdir(), 'loglake-audit-lake-')));
+const newLake = () => createLocalStore(tempDir('loglake-audit-lake-'));
 
 let files = 0;
 async function putParquet(store: ObjectStore, key: string, rows: number): Promise<void> {

@@ -1,7 +1,7 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { hasCode } from '@loglake/core';
 import { createLocalStore } from '@loglake/object-store';
 import type { AuditReport } from './audit.ts';
@@ -21,12 +21,18 @@ const now = 1_795_000_000_000;
 const line = (run: string, seq: number) =>
   JSON.stringify({ event_id: `${run}-${seq}`, event_type: 't', ts: now, received_at: now, source: 's', extra: { run_id: run, seq } });
 
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
 /** One Parquet object per entry, in the hour folder given (default hour 00). */
 async function lakeWith(files: (string[] | { hour: string; lines: string[] })[]) {
   const dir = mkdtempSync(join(tmpdir(), 'loglake-verify-lake-'));
   const store = createLocalStore(dir);
   const encoder = await createDuckDbEncoder({ codec: 'zstd', threads: 1, memoryLimitMb: 128 });
   const tmp = mkdtempSync(join(tmpdir(), 'loglake-verify-tmp-'));
+  dirs.push(dir, tmp);
   for (const [i, f] of files.entries()) {
     const { hour, lines } = Array.isArray(f) ? { hour: '00', lines: f } : f;
     const path = join(tmp, `${i}.parquet`);

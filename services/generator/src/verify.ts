@@ -33,8 +33,9 @@ pnpm verify --summary <file> | --run <id> [options]: check one generator run in 
   --lake <url>      file:///path or s3://bucket/prefix (default file://lake)
   --topic <name>    (default log-data)
   --group <id>      the sink's consumer group (default loglake-sink)
-  --wait <seconds>  wait at most this long for the group to commit everything the topic held when
-                    verify started (default 120; 0: do not wait)
+  --wait <seconds>  wait at most this long for the group to commit everything the topic held once
+                    the run was over (when the summary arrived; with --run, at start); default
+                    120, 0: do not wait
   --no-kafka        do not ask Kafka: no wait, and the audit wants every object an intent names
   --no-rows         the audit does not compare Parquet row counts with the intents
   --help            this text

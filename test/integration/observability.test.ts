@@ -139,8 +139,9 @@ describe('observability', () => {
           S3_ENDPOINT: s3.endpoint,
           S3_ACCESS_KEY_ID: s3.accessKeyId,
           S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+          KAFKA_BROKERS: kafka.brokers.join(','),
         },
-        ['--run', runId, '--expected', String(summary.sent), '--lake', store.url, '--topic', topic],
+        ['--run', runId, '--expected', String(summary.sent), '--lake', store.url, '--topic', topic, '--group', groupId],
         'verify.ts',
       );
       expect(await verify.exited, verify.output()).toBe(0);

@@ -116,6 +116,8 @@ export function createKafkaAdmin(config: KafkaClientConfig, logger?: Logger): Ka
       if (groupIds.length > 0) await admin.deleteGroups([...groupIds]);
     },
     async deleteRecords(topic, partition, before) {
+      // kafkajs looks the leader up in its cached metadata only: load the topic's first.
+      await admin.fetchTopicMetadata({ topics: [topic] });
       await admin.deleteTopicRecords({ topic, partitions: [{ partition, offset: before }] });
     },
   };

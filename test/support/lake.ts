@@ -3,6 +3,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import type { KafkaAdmin } from '@loglake/kafka';
+import { auditLake, type AuditReport } from '@loglake/lake';
 import type { ObjectStore } from '@loglake/object-store';
 
 export interface LakeCheck {
@@ -64,4 +66,16 @@ export async function checkLake(store: ObjectStore, topic: string): Promise<Lake
       misplaced: Number(row?.m ?? 0),
     };
   });
+}
+
+/** `pnpm lake:check` from a test: the chain of intents, every object and its row count, against the group's commits. */
+export async function auditAfterRun(
+  store: ObjectStore,
+  admin: KafkaAdmin,
+  groupId: string,
+  topic: string,
+): Promise<AuditReport> {
+  const committed = new Map<number, bigint>();
+  for (const c of await admin.committedOffsets(groupId, topic)) committed.set(c.partition, BigInt(c.offset));
+  return auditLake(store, { topic, committed });
 }

@@ -3,7 +3,6 @@ import { constants } from 'node:fs';
 import {
   copyFile,
   link,
-  mkdir,
   open,
   readFile,
   readdir,
@@ -14,6 +13,8 @@ import {
 } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { LoglakeError } from '@loglake/core';
+import { CHECK_WRITABLE_TIMEOUT_MS, withStoreDeadline } from './deadline.ts';
+import { createFolderMaker, fsyncDir } from './durable-folders.ts';
 import type { HeadResult, ObjectInfo, ObjectStore, PutOptions, PutResult } from './store.ts';
 
 const TMP_PREFIX = '.tmp-';
@@ -23,7 +24,9 @@ const TMP_PREFIX = '.tmp-';
  *
  * A local folder with S3's visibility rules: an object appears whole or not at all (write to a
  * temporary file, fsync, then rename, or `link()` for a conditional create, which fails if the
- * name exists). Temporary files start with `.tmp-` and are never listed.
+ * name exists). Temporary files start with `.tmp-` and are never listed. Folders a write creates
+ * are fsynced with their parents before the object is published, so a published object survives
+ * a crash together with its path.
  */
 export function createLocalStore(rootDir: string): ObjectStore {
   const root = resolve(rootDir);
@@ -34,14 +37,7 @@ export function createLocalStore(rootDir: string): ObjectStore {
     return path;
   };
 
-  async function fsyncDir(dir: string): Promise<void> {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  }
+  const ensureFolder = createFolderMaker();
 
   async function publish(tmp: string, path: string, opts: PutOptions): Promise<PutResult> {
     try {
@@ -64,7 +60,7 @@ export function createLocalStore(rootDir: string): ObjectStore {
   }
 
   async function tmpFor(path: string): Promise<string> {
-    await mkdir(dirname(path), { recursive: true });
+    await ensureFolder(dirname(path));
     return join(dirname(path), `${TMP_PREFIX}${randomBytes(6).toString('hex')}`);
   }
 
@@ -153,27 +149,38 @@ export function createLocalStore(rootDir: string): ObjectStore {
       // Walk from the deepest folder the prefix names, then filter by the full prefix.
       const slash = prefix.lastIndexOf('/');
       const base = slash === -1 ? root : full(prefix.slice(0, slash));
-      for await (const path of walk(base)) {
-        const key = relative(root, path).split(sep).join('/');
-        if (!key.startsWith(prefix)) continue;
-        const s = await stat(path);
-        yield { key, size: s.size, lastModified: s.mtimeMs };
+      try {
+        for await (const path of walk(base)) {
+          const key = relative(root, path).split(sep).join('/');
+          if (!key.startsWith(prefix)) continue;
+          const s = await stat(path);
+          yield { key, size: s.size, lastModified: s.mtimeMs };
+        }
+      } catch (error) {
+        throw wrap('list', prefix, error);
       }
     },
     async delete(key) {
-      await rm(full(key), { force: true });
-    },
-    async checkWritable() {
+      const path = full(key);
       try {
-        await mkdir(root, { recursive: true });
-        const probe = join(root, `${TMP_PREFIX}probe-${process.pid}`);
-        await open(probe, 'w').then((h) => h.close());
-        await unlink(probe);
-      } catch (cause) {
-        throw new LoglakeError('LOGLAKE_STORE_UNAVAILABLE', `folder ${root} is not writable`, {
-          cause,
-        });
+        await rm(path, { force: true });
+      } catch (error) {
+        throw wrap('delete', key, error);
       }
+    },
+    async checkWritable({ timeoutMs = CHECK_WRITABLE_TIMEOUT_MS } = {}) {
+      await withStoreDeadline(timeoutMs, async () => {
+        try {
+          await ensureFolder(root);
+          const probe = join(root, `${TMP_PREFIX}probe-${process.pid}`);
+          await open(probe, 'w').then((h) => h.close());
+          await unlink(probe);
+        } catch (cause) {
+          throw new LoglakeError('LOGLAKE_STORE_UNAVAILABLE', `folder ${root} is not writable`, {
+            cause,
+          });
+        }
+      });
     },
   };
 }

@@ -13,9 +13,15 @@ import {
   UploadPartCommand,
   type CompletedPart,
 } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { open, stat } from 'node:fs/promises';
-import { LoglakeError } from '@loglake/core';
-import type { S3ClientConfig } from './config.ts';
+import { isLoglakeError, LoglakeError } from '@loglake/core';
+import {
+  S3_DEFAULT_CONNECTION_TIMEOUT_MS,
+  S3_DEFAULT_REQUEST_TIMEOUT_MS,
+  type S3ClientConfig,
+} from './config.ts';
+import { CHECK_WRITABLE_TIMEOUT_MS, withStoreDeadline } from './deadline.ts';
 import type { HeadResult, ObjectInfo, ObjectStore, PutOptions, PutResult } from './store.ts';
 
 export interface S3StoreOptions {
@@ -30,8 +36,25 @@ export interface S3StoreOptions {
 
 const MIN_PART = 5 * 1024 * 1024;
 
+/**
+ * The HTTP handler's limits for `config`. `requestTimeoutMs` is the handler's `socketTimeout`
+ * (inactivity), not its `requestTimeout`: the latter is a whole-request deadline that, in
+ * @smithy/node-http-handler 4.x, only logs a warning unless `throwOnRequestTimeout` is set.
+ * A timed-out attempt fails with a `TimeoutError` that the SDK retries like any network error.
+ */
+export function s3HandlerOptions(config: S3ClientConfig): {
+  readonly connectionTimeout: number;
+  readonly socketTimeout: number;
+} {
+  return {
+    connectionTimeout: config.connectionTimeoutMs ?? S3_DEFAULT_CONNECTION_TIMEOUT_MS,
+    socketTimeout: config.requestTimeoutMs ?? S3_DEFAULT_REQUEST_TIMEOUT_MS,
+  };
+}
+
 export function createS3Client(config: S3ClientConfig): S3Client {
   return new S3Client({
+    requestHandler: new NodeHttpHandler(s3HandlerOptions(config)),
     region: config.region,
     forcePathStyle: config.forcePathStyle,
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
@@ -52,9 +75,16 @@ function nameOf(error: unknown): string | undefined {
   return (error as { name?: string } | null)?.name;
 }
 
+/** No HTTP status (timeout, reset, refused), 5xx, 409 or 429: the same call may succeed later. */
+function isTransient(error: unknown): boolean {
+  if (isLoglakeError(error)) return error.retryable;
+  const status = statusOf(error);
+  return status === undefined || status >= 500 || status === 409 || status === 429;
+}
+
 function storeError(action: string, key: string, cause: unknown): LoglakeError {
   const status = statusOf(cause);
-  const retryable = status === undefined || status >= 500 || status === 409 || status === 429;
+  const retryable = isTransient(cause);
   return new LoglakeError(
     'LOGLAKE_STORE_WRITE_FAILED',
     `${action} ${key} failed (${nameOf(cause) ?? status ?? 'error'})`,
@@ -90,7 +120,12 @@ export function createS3Store(client: S3Client, options: S3StoreOptions): Object
   const pageSize = options.pageSize ?? 1000;
   const full = (key: string) => `${root}${key}`;
 
-  async function putSingle(key: string, body: Buffer, opts: PutOptions): Promise<PutResult> {
+  async function putSingle(
+    key: string,
+    body: Buffer,
+    opts: PutOptions,
+    abortSignal?: AbortSignal,
+  ): Promise<PutResult> {
     try {
       const out = await client.send(
         new PutObjectCommand({
@@ -102,6 +137,7 @@ export function createS3Store(client: S3Client, options: S3StoreOptions): Object
           ...(opts.metadata ? { Metadata: { ...opts.metadata } } : {}),
           ...(opts.ifAbsent ? { IfNoneMatch: '*' } : {}),
         }),
+        { abortSignal },
       );
       return { status: 'created', ...(out.ETag ? { etag: out.ETag } : {}) };
     } catch (error) {
@@ -213,14 +249,19 @@ export function createS3Store(client: S3Client, options: S3StoreOptions): Object
     async *list(listPrefix): AsyncIterable<ObjectInfo> {
       let token: string | undefined;
       do {
-        const page = await client.send(
-          new ListObjectsV2Command({
-            Bucket: bucket,
-            Prefix: full(listPrefix),
-            MaxKeys: pageSize,
-            ...(token ? { ContinuationToken: token } : {}),
-          }),
-        );
+        let page;
+        try {
+          page = await client.send(
+            new ListObjectsV2Command({
+              Bucket: bucket,
+              Prefix: full(listPrefix),
+              MaxKeys: pageSize,
+              ...(token ? { ContinuationToken: token } : {}),
+            }),
+          );
+        } catch (error) {
+          throw storeError('list', full(listPrefix), error);
+        }
         for (const item of page.Contents ?? []) {
           if (item.Key === undefined) continue;
           yield {
@@ -239,31 +280,31 @@ export function createS3Store(client: S3Client, options: S3StoreOptions): Object
         throw storeError('delete', full(key), error);
       }
     },
-    async checkWritable() {
-      try {
-        await client.send(new HeadBucketCommand({ Bucket: bucket }));
-      } catch (cause) {
-        throw new LoglakeError(
-          'LOGLAKE_STORE_UNAVAILABLE',
-          `bucket ${bucket} is not reachable (${nameOf(cause) ?? statusOf(cause) ?? 'error'})`,
-          {
-            cause,
-          },
-        );
-      }
-      const probe = `_loglake/probe-${process.pid}-${Date.now()}`;
-      try {
-        await putSingle(probe, Buffer.from('probe'), {});
-        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: full(probe) }));
-      } catch (cause) {
-        throw new LoglakeError(
-          'LOGLAKE_STORE_UNAVAILABLE',
-          `bucket ${bucket} is not writable under "${root}"`,
-          {
-            cause,
-          },
-        );
-      }
+    async checkWritable({ timeoutMs = CHECK_WRITABLE_TIMEOUT_MS } = {}) {
+      await withStoreDeadline(timeoutMs, async (abortSignal) => {
+        try {
+          await client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal });
+        } catch (cause) {
+          throw new LoglakeError(
+            'LOGLAKE_STORE_UNAVAILABLE',
+            `bucket ${bucket} is not reachable (${nameOf(cause) ?? statusOf(cause) ?? 'error'})`,
+            { retryable: isTransient(cause), cause },
+          );
+        }
+        const probe = `_loglake/probe-${process.pid}-${Date.now()}`;
+        try {
+          await putSingle(probe, Buffer.from('probe'), {}, abortSignal);
+          await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: full(probe) }), {
+            abortSignal,
+          });
+        } catch (cause) {
+          throw new LoglakeError(
+            'LOGLAKE_STORE_UNAVAILABLE',
+            `bucket ${bucket} is not writable under "${root}"`,
+            { retryable: isTransient(cause), cause },
+          );
+        }
+      });
     },
   };
 }

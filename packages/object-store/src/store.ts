@@ -21,9 +21,19 @@ export interface HeadResult {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
+export interface CheckWritableOptions {
+  /** Give up after this long (default 30000 ms): a store that does not answer is unavailable. */
+  readonly timeoutMs?: number;
+}
+
 /**
  * The object store as loglake sees it: an S3 bucket with a key prefix, or a local folder.
  * Keys passed in are relative to the store's root; listed keys are too.
+ *
+ * Every call but `checkWritable` fails with a coded `LoglakeError`: `LOGLAKE_STORE_NOT_FOUND` from
+ * `get` of a missing key, else `LOGLAKE_STORE_WRITE_FAILED` (for reads too), retryable when the
+ * failure may pass (timeouts, resets, 5xx). An S3 attempt that sees no byte for
+ * `S3_REQUEST_TIMEOUT_MS` is abandoned and retried by the SDK before the call fails.
  */
 export interface ObjectStore {
   /** `s3://bucket/prefix` or `file:///abs/path`, for logs. */
@@ -36,6 +46,12 @@ export interface ObjectStore {
   /** Every key under `prefix`, in lexicographic order, fetched page by page. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
   delete(key: string): Promise<void>;
-  /** Throws a coded error unless the root exists and accepts a write and a delete. */
-  checkWritable(): Promise<void>;
+  /**
+   * Resolves once the root exists and accepts a write and a delete (S3: HeadBucket, then a probe
+   * object put and deleted; locally: mkdir, then a probe file created and removed). Otherwise
+   * throws `LOGLAKE_STORE_UNAVAILABLE`: retryable when the store may answer later (no answer
+   * within `timeoutMs`, a network error, a 5xx), not when it answered no (no such bucket,
+   * access denied).
+   */
+  checkWritable(options?: CheckWritableOptions): Promise<void>;
 }

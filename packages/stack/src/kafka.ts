@@ -115,8 +115,10 @@ export function kafkaJarDir(stackDir?: string): Promise<string> {
 function clusterId(paths: StackPaths, spec: KafkaClusterSpec): string {
   const file = join(paths.data, `${spec.name}.cluster-id`);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  // Kafka's Uuid: 16 random bytes, URL-safe base64 without padding.
-  const id = randomBytes(16).toString('base64url');
+  // Kafka's Uuid: 16 random bytes, URL-safe base64 without padding. Like Kafka's own generator,
+  // draw again when it starts with '-': the storage tool would read `-…` as an option.
+  let id = randomBytes(16).toString('base64url');
+  while (id.startsWith('-')) id = randomBytes(16).toString('base64url');
   mkdirSync(paths.data, { recursive: true });
   writeFileSync(file, `${id}\n`);
   return id;

@@ -141,7 +141,18 @@ describe('observability', () => {
           S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
           KAFKA_BROKERS: kafka.brokers.join(','),
         },
-        ['--run', runId, '--expected', String(summary.sent), '--lake', store.url, '--topic', topic, '--group', groupId],
+        [
+          '--run',
+          runId,
+          '--expected',
+          String(summary.sent),
+          '--lake',
+          store.url,
+          '--topic',
+          topic,
+          '--group',
+          groupId,
+        ],
         'verify.ts',
       );
       expect(await verify.exited, verify.output()).toBe(0);

@@ -2,7 +2,13 @@ import { describe, expect, inject } from 'vitest';
 import { test, waitUntil } from '../support/fixtures.ts';
 import { auditAfterRun, checkLake } from '../support/lake.ts';
 import { startS3Proxy, type S3FaultProxy } from '../support/s3-proxy.ts';
-import { allCommitted, metricValue, produceEvents, startSink, type SinkUnderTest } from '../support/sink.ts';
+import {
+  allCommitted,
+  metricValue,
+  produceEvents,
+  startSink,
+  type SinkUnderTest,
+} from '../support/sink.ts';
 
 /** A metric of a sink that is not frozen (a frozen one answers nothing: give up after 2 s). */
 async function metric(sink: SinkUnderTest, name: string): Promise<number> {
@@ -50,31 +56,65 @@ describe('sinks with two live writers', () => {
         const other = sinks[(round + 1) % 2] as SinkUnderTest;
         await produceEvents(kafka, topic, 6000, `z${round}a`, { spreadHours: 3 });
         total += 6000;
-        await waitUntil('the victim owns partitions', async () => when((await metric(victim, 'loglake_sink_assigned_partitions')) > 0), 60_000, 100);
-        await waitUntil('the victim mid-flush', async () => when((await metric(victim, 'loglake_sink_flushes_in_flight')) > 0), 60_000, 10);
+        await waitUntil(
+          'the victim owns partitions',
+          async () => when((await metric(victim, 'loglake_sink_assigned_partitions')) > 0),
+          60_000,
+          100,
+        );
+        await waitUntil(
+          'the victim mid-flush',
+          async () => when((await metric(victim, 'loglake_sink_flushes_in_flight')) > 0),
+          60_000,
+          10,
+        );
         victim.freeze();
         frozenMidFlush += 1;
         try {
           // Past the session: the group gives every partition to the other member.
-          await waitUntil('the other member owns every partition', async () => when((await metric(other, 'loglake_sink_assigned_partitions')) === 3), 60_000, 200);
+          await waitUntil(
+            'the other member owns every partition',
+            async () => when((await metric(other, 'loglake_sink_assigned_partitions')) === 3),
+            60_000,
+            200,
+          );
           await produceEvents(kafka, topic, 2000, `z${round}b`, { spreadHours: 3 });
           total += 2000;
         } finally {
           victim.thaw();
         }
         // The zombie's flushes go on until it hears it was evicted; then it rejoins.
-        await waitUntil('the victim rejoined', async () => when((await metric(victim, 'loglake_sink_assigned_partitions')) > 0), 90_000, 200);
+        await waitUntil(
+          'the victim rejoined',
+          async () => when((await metric(victim, 'loglake_sink_assigned_partitions')) > 0),
+          90_000,
+          200,
+        );
       }
-      await waitUntil('every partition committed to its end', async () => when(await allCommitted(admin, groupId, topic)), 180_000, 500);
+      await waitUntil(
+        'every partition committed to its end',
+        async () => when(await allCommitted(admin, groupId, topic)),
+        180_000,
+        500,
+      );
       for (const s of sinks) {
-        await waitUntil('no partition paused', async () => when((await metric(s, 'loglake_sink_paused_partitions')) === 0), 30_000, 200);
+        await waitUntil(
+          'no partition paused',
+          async () => when((await metric(s, 'loglake_sink_paused_partitions')) === 0),
+          30_000,
+          200,
+        );
       }
     } finally {
       for (const s of sinks) await s.stop();
       await proxy.stop();
     }
     expect(frozenMidFlush).toBe(5);
-    expect(await checkLake(store, topic)).toMatchObject({ rows: total, distinct: total, misplaced: 0 });
+    expect(await checkLake(store, topic)).toMatchObject({
+      rows: total,
+      distinct: total,
+      misplaced: 0,
+    });
     const audit = await auditAfterRun(store, admin, groupId, topic);
     expect(audit.findings).toEqual([]);
     expect(audit.totals.rows).toBe(total);
@@ -98,26 +138,55 @@ describe('sinks with two live writers', () => {
       await produceEvents(kafka, topic, 12_000, 'bp', { spreadHours: 2 });
       total += 12_000;
       for (let round = 0; round < 5; round += 1) {
-        await waitUntil('flushes at their limit', async () => when((await metric(main, 'loglake_sink_flushes_in_flight')) === 2), 60_000, 20);
+        await waitUntil(
+          'flushes at their limit',
+          async () => when((await metric(main, 'loglake_sink_flushes_in_flight')) === 2),
+          60_000,
+          20,
+        );
         atLimit += 1;
         const joiner = await startSink(kafka, topic, dlqTopic, groupId, store.url, env);
         try {
-          await waitUntil('the joiner owns partitions', async () => when((await metric(joiner, 'loglake_sink_assigned_partitions')) > 0), 60_000, 200);
+          await waitUntil(
+            'the joiner owns partitions',
+            async () => when((await metric(joiner, 'loglake_sink_assigned_partitions')) > 0),
+            60_000,
+            200,
+          );
           await produceEvents(kafka, topic, 2000, `bp${round}`, { spreadHours: 2 });
           total += 2000;
         } finally {
           expect(await joiner.stop()).toBe(0);
         }
-        await waitUntil('the first sink owns every partition again', async () => when((await metric(main, 'loglake_sink_assigned_partitions')) === 3), 60_000, 200);
+        await waitUntil(
+          'the first sink owns every partition again',
+          async () => when((await metric(main, 'loglake_sink_assigned_partitions')) === 3),
+          60_000,
+          200,
+        );
       }
-      await waitUntil('every partition committed to its end', async () => when(await allCommitted(admin, groupId, topic)), 240_000, 500);
-      await waitUntil('no partition paused', async () => when((await metric(main, 'loglake_sink_paused_partitions')) === 0), 30_000, 200);
+      await waitUntil(
+        'every partition committed to its end',
+        async () => when(await allCommitted(admin, groupId, topic)),
+        240_000,
+        500,
+      );
+      await waitUntil(
+        'no partition paused',
+        async () => when((await metric(main, 'loglake_sink_paused_partitions')) === 0),
+        30_000,
+        200,
+      );
     } finally {
       await main.stop();
       await proxy.stop();
     }
     expect(atLimit).toBe(5);
-    expect(await checkLake(store, topic)).toMatchObject({ rows: total, distinct: total, misplaced: 0 });
+    expect(await checkLake(store, topic)).toMatchObject({
+      rows: total,
+      distinct: total,
+      misplaced: 0,
+    });
     expect((await auditAfterRun(store, admin, groupId, topic)).findings).toEqual([]);
   }, 600_000);
 });

@@ -44,7 +44,12 @@ describe('sink replays at the edges', () => {
     await produceEvents(kafka, topic, 60_000, 'replay', { spreadHours: 2 });
     try {
       await proxy.whenHeld(1, 120_000);
-      await waitUntil('an intent for every partition', async () => when((await intentsOf(store, topic)).length === 3), 120_000, 200);
+      await waitUntil(
+        'an intent for every partition',
+        async () => when((await intentsOf(store, topic)).length === 3),
+        120_000,
+        200,
+      );
     } finally {
       await first.kill();
       // The dead writer's parked object writes are dropped with its connections, never sent.
@@ -52,7 +57,9 @@ describe('sink replays at the edges', () => {
       proxy.clear();
     }
     const intents = await intentsOf(store, topic);
-    expect(intents.map((i) => i.files.reduce((n, f) => n + f.rows, 0)).reduce((a, b) => a + b, 0)).toBe(60_000);
+    expect(
+      intents.map((i) => i.files.reduce((n, f) => n + f.rows, 0)).reduce((a, b) => a + b, 0),
+    ).toBe(60_000);
     // Half the budget: each recorded range (~8 MB) is more than a third of it, all three more than all of it.
     const second = await startSink(kafka, topic, dlqTopic, groupId, store.url, {
       ...base,
@@ -61,14 +68,23 @@ describe('sink replays at the edges', () => {
       SINK_MEMORY_BUDGET_BYTES: String(16 * MiB),
     });
     try {
-      await waitUntil('every partition committed to its end', async () => when(await allCommitted(admin, groupId, topic)), 180_000, 500);
+      await waitUntil(
+        'every partition committed to its end',
+        async () => when(await allCommitted(admin, groupId, topic)),
+        180_000,
+        500,
+      );
       expect(metricValue(await second.metrics(), 'loglake_sink_paused_partitions')).toBe(0);
       expect(metricValue(await second.metrics(), 'loglake_sink_intents_followed_total')).toBe(3);
     } finally {
       expect(await second.stop()).toBe(0);
       await proxy.stop();
     }
-    expect(await checkLake(store, topic)).toMatchObject({ rows: 60_000, distinct: 60_000, misplaced: 0 });
+    expect(await checkLake(store, topic)).toMatchObject({
+      rows: 60_000,
+      distinct: 60_000,
+      misplaced: 0,
+    });
     expect((await auditAfterRun(store, admin, groupId, topic)).findings).toEqual([]);
   }, 420_000);
 
@@ -92,7 +108,12 @@ describe('sink replays at the edges', () => {
     proxy.hold(parquetPuts);
     await produceEvents(kafka, topic, 9000, 'ret', { spreadHours: 2 });
     try {
-      await waitUntil('intents recorded', async () => when((await intentsOf(store, topic)).some((i) => i.first === '0')), 60_000, 100);
+      await waitUntil(
+        'intents recorded',
+        async () => when((await intentsOf(store, topic)).some((i) => i.first === '0')),
+        60_000,
+        100,
+      );
     } finally {
       await first.kill();
       // The dead writer's parked object writes are dropped with its connections, never sent.
@@ -105,7 +126,12 @@ describe('sink replays at the edges', () => {
     const second = await startSink(kafka, topic, dlqTopic, groupId, store.url, env);
     let counted = NaN;
     try {
-      await waitUntil('every partition committed to its end', async () => when(await allCommitted(admin, groupId, topic)), 120_000, 500);
+      await waitUntil(
+        'every partition committed to its end',
+        async () => when(await allCommitted(admin, groupId, topic)),
+        120_000,
+        500,
+      );
       counted = metricValue(await second.metrics(), 'loglake_sink_lost_records_total');
     } finally {
       expect(await second.stop()).toBe(0);
@@ -117,9 +143,15 @@ describe('sink replays at the edges', () => {
     const lostRows = missing.reduce((n, f) => n + f.rows, 0);
     expect(missing.length).toBeGreaterThan(0);
     expect(counted).toBe(lostRows);
-    expect(await checkLake(store, topic)).toMatchObject({ rows: 9000 - lostRows, distinct: 9000 - lostRows, misplaced: 0 });
+    expect(await checkLake(store, topic)).toMatchObject({
+      rows: 9000 - lostRows,
+      distinct: 9000 - lostRows,
+      misplaced: 0,
+    });
     const audit = await auditAfterRun(store, admin, groupId, topic);
-    expect(audit.findings.map((f) => `${f.kind} ${f.key ?? ''}`).sort()).toEqual(missing.map((f) => `recorded_loss ${f.key}`).sort());
+    expect(audit.findings.map((f) => `${f.kind} ${f.key ?? ''}`).sort()).toEqual(
+      missing.map((f) => `recorded_loss ${f.key}`).sort(),
+    );
     expect(audit.totals.lost_rows).toBe(lostRows);
   }, 300_000);
 });

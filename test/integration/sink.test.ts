@@ -33,7 +33,8 @@ describe('sink → real S3', () => {
       // Pass the JavaScript check, refused by DuckDB: a duplicate key, a lone surrogate in extra.
       {
         key: 'user-1',
-        value: '{"event_id":"dup","event_type":"x","event_type":"y","ts":1764151200000,"received_at":1764151200000}',
+        value:
+          '{"event_id":"dup","event_type":"x","event_type":"y","ts":1764151200000,"received_at":1764151200000}',
       },
       {
         key: 'user-1',
@@ -43,11 +44,21 @@ describe('sink → real S3', () => {
       // Times no dt/hour folder can hold.
       {
         key: 'user-1',
-        value: JSON.stringify({ event_id: 'far', event_type: 'x', ts: 9007199254740991, received_at: 1 }),
+        value: JSON.stringify({
+          event_id: 'far',
+          event_type: 'x',
+          ts: 9007199254740991,
+          received_at: 1,
+        }),
       },
       {
         key: 'user-1',
-        value: JSON.stringify({ event_id: 'bc', event_type: 'x', ts: -70000000000000, received_at: 1 }),
+        value: JSON.stringify({
+          event_id: 'bc',
+          event_type: 'x',
+          ts: -70000000000000,
+          received_at: 1,
+        }),
       },
     ]);
     await producer.disconnect();
@@ -61,7 +72,13 @@ describe('sink → real S3', () => {
       const lake = await checkLake(store, topic);
       expect(lake).toMatchObject({ rows: 6000, distinct: 6000, misplaced: 0 });
       const dlq = (await consumeAll(kafka, dlqTopic)).map((r) => JSON.parse(r.text));
-      expect(dlq.map((d) => `${d.code}:${JSON.parse(d.raw.startsWith('{') ? d.raw : '{}').event_id ?? ''}`).sort()).toEqual([
+      expect(
+        dlq
+          .map(
+            (d) => `${d.code}:${JSON.parse(d.raw.startsWith('{') ? d.raw : '{}').event_id ?? ''}`,
+          )
+          .sort(),
+      ).toEqual([
         'FIELD_OUT_OF_RANGE:bc',
         'FIELD_OUT_OF_RANGE:far',
         'FIELD_TYPE:bad',

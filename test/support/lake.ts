@@ -76,6 +76,7 @@ export async function auditAfterRun(
   topic: string,
 ): Promise<AuditReport> {
   const committed = new Map<number, bigint>();
-  for (const c of await admin.committedOffsets(groupId, topic)) committed.set(c.partition, BigInt(c.offset));
+  for (const c of await admin.committedOffsets(groupId, topic))
+    committed.set(c.partition, BigInt(c.offset));
   return auditLake(store, { topic, committed });
 }

@@ -71,7 +71,10 @@ export function checkStoredEvent(value: Buffer | null): StoredResult {
     if (v === null) continue;
     if (!typeMatches(spec.type, v))
       return reject('FIELD_TYPE', `${key} has the wrong type for the schema`, key);
-    if (spec.type === 'timestamp' && ((v as number) < TIMESTAMP_MIN_MS || (v as number) > TIMESTAMP_MAX_MS)) {
+    if (
+      spec.type === 'timestamp' &&
+      ((v as number) < TIMESTAMP_MIN_MS || (v as number) > TIMESTAMP_MAX_MS)
+    ) {
       return reject('FIELD_OUT_OF_RANGE', `${key} is outside years 0001 to 9999`, key);
     }
     if (spec.values && !spec.values.includes(v as string)) {

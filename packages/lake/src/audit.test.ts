@@ -37,7 +37,14 @@ let files = 0;
 async function putParquet(store: ObjectStore, key: string, rows: number): Promise<void> {
   const path = join(tmp, `${(files += 1)}.parquet`);
   const lines = Array.from({ length: rows }, (_, i) =>
-    JSON.stringify({ event_id: `e${i}`, event_type: 'x', ts: now, received_at: now, source: 's', extra: {} }),
+    JSON.stringify({
+      event_id: `e${i}`,
+      event_type: 'x',
+      ts: now,
+      received_at: now,
+      source: 's',
+      extra: {},
+    }),
   );
   await encoder.encode(lines, path);
   await store.putFile(key, path);
@@ -77,7 +84,8 @@ async function flush(store: ObjectStore, s: FlushSpec): Promise<string[]> {
   return files.map((f) => f.key);
 }
 
-const committed = (entries: Record<number, number>) => new Map(Object.entries(entries).map(([p, c]) => [Number(p), BigInt(c)]));
+const committed = (entries: Record<number, number>) =>
+  new Map(Object.entries(entries).map(([p, c]) => [Number(p), BigInt(c)]));
 const kinds = (findings: readonly AuditFinding[]) => findings.map((f) => f.kind);
 
 describe('auditLake', () => {
@@ -119,7 +127,14 @@ describe('auditLake', () => {
         lost_rows: 0,
       },
     ]);
-    expect(report.totals).toMatchObject({ partitions: 2, intents: 3, objects: 4, rows: 24, objects_read: 4, findings: 0 });
+    expect(report.totals).toMatchObject({
+      partitions: 2,
+      intents: 3,
+      objects: 4,
+      rows: 24,
+      objects_read: 4,
+      findings: 0,
+    });
     // JSON-serialisable as it is: no bigints, nothing lost on the way.
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);
   });
@@ -160,7 +175,12 @@ describe('auditLake', () => {
     it('at the end of a range: the ranges beyond it are in flight, their missing objects pending', async () => {
       const report = await auditLake(await lake(), { topic: T, committed: committed({ 0: 10 }) });
       expect(report.findings).toEqual([]);
-      expect(report.partitions[0]).toMatchObject({ committed: '10', head: '20', pending: 1, pending_objects: 1 });
+      expect(report.partitions[0]).toMatchObject({
+        committed: '10',
+        head: '20',
+        pending: 1,
+        pending_objects: 1,
+      });
     });
 
     it('at or before the first intent: nothing committed yet, everything pending', async () => {
@@ -179,7 +199,14 @@ describe('auditLake', () => {
         ['committed_beyond_chain', '20', '24'],
       ]);
       const bare = await auditLake(newLake(), { topic: T, committed: committed({ 3: 7 }) });
-      expect(bare.findings).toEqual([expect.objectContaining({ kind: 'committed_beyond_chain', partition: 3, first: '0', last: '6' })]);
+      expect(bare.findings).toEqual([
+        expect.objectContaining({
+          kind: 'committed_beyond_chain',
+          partition: 3,
+          first: '0',
+          last: '6',
+        }),
+      ]);
     });
 
     it('inside a range: off the chain, and the range is no longer in flight', async () => {
@@ -190,15 +217,27 @@ describe('auditLake', () => {
 
     it('unknown (no Kafka): every object an intent names must be there', async () => {
       const report = await auditLake(await lake(), { topic: T });
-      expect(report.findings).toEqual([expect.objectContaining({ kind: 'missing_object', first: '10', rows: 10 })]);
+      expect(report.findings).toEqual([
+        expect.objectContaining({ kind: 'missing_object', first: '10', rows: 10 }),
+      ]);
       expect(report.partitions[0]).toMatchObject({ committed: null, pending: 0 });
     });
   });
 
   it('tells a missing object below the committed offset from one in flight and from a recorded loss', async () => {
     const store = newLake();
-    const [lostBefore] = await flush(store, { first: 0, last: 9, buckets: { [H0]: 10 }, skip: [H0] });
-    const [, gone] = await flush(store, { first: 10, last: 19, buckets: { [H0]: 4, [H1]: 6 }, skip: [H1] });
+    const [lostBefore] = await flush(store, {
+      first: 0,
+      last: 9,
+      buckets: { [H0]: 10 },
+      skip: [H0],
+    });
+    const [, gone] = await flush(store, {
+      first: 10,
+      last: 19,
+      buckets: { [H0]: 4, [H1]: 6 },
+      skip: [H1],
+    });
     await flush(store, { first: 20, last: 29, buckets: { [H0]: 10 }, skip: [H0] });
     await store.put(
       `_loglake/losses/${T}/p0/${pad(10)}.json`,
@@ -212,7 +251,11 @@ describe('auditLake', () => {
           files: [
             { key: gone, rows_expected: 6, rows_read: 2 },
             // Read again into a bucket the intent did not record: never written either.
-            { key: dataKey(T, 0, 10n, 19n, 'dt=2026-11-18/hour=02'), rows_expected: 0, rows_read: 3 },
+            {
+              key: dataKey(T, 0, 10n, 19n, 'dt=2026-11-18/hour=02'),
+              rows_expected: 0,
+              rows_read: 3,
+            },
           ],
           lost_rows: 9,
           reason: 'retention',
@@ -225,11 +268,35 @@ describe('auditLake', () => {
     const report = await auditLake(store, { topic: T, committed: committed({ 0: 20 }) });
 
     expect(report.findings).toEqual([
-      expect.objectContaining({ kind: 'missing_object', key: lostBefore, first: '0', last: '9', rows: 10 }),
-      expect.objectContaining({ kind: 'recorded_loss', key: gone, first: '10', last: '19', rows: 6 }),
-      expect.objectContaining({ kind: 'recorded_loss', key: expect.stringContaining('hour=02'), first: '10', last: '19', rows: 3 }),
+      expect.objectContaining({
+        kind: 'missing_object',
+        key: lostBefore,
+        first: '0',
+        last: '9',
+        rows: 10,
+      }),
+      expect.objectContaining({
+        kind: 'recorded_loss',
+        key: gone,
+        first: '10',
+        last: '19',
+        rows: 6,
+      }),
+      expect.objectContaining({
+        kind: 'recorded_loss',
+        key: expect.stringContaining('hour=02'),
+        first: '10',
+        last: '19',
+        rows: 3,
+      }),
     ]);
-    expect(report.partitions[0]).toMatchObject({ objects: 1, rows: 4, pending: 1, pending_objects: 1, lost_rows: 9 });
+    expect(report.partitions[0]).toMatchObject({
+      objects: 1,
+      rows: 4,
+      pending: 1,
+      pending_objects: 1,
+      lost_rows: 9,
+    });
     expect(report.ok).toBe(false);
   });
 
@@ -238,11 +305,19 @@ describe('auditLake', () => {
     const [short] = await flush(store, { first: 0, last: 9, buckets: { [H0]: 5 }, skip: [H0] });
     await putParquet(store, short as string, 4);
     const [broken] = await flush(store, { first: 10, last: 19, buckets: { [H1]: 10 }, skip: [H1] });
-    await store.put(broken as string, Buffer.from('not parquet at all, but long enough to look at'));
+    await store.put(
+      broken as string,
+      Buffer.from('not parquet at all, but long enough to look at'),
+    );
 
     const report = await auditLake(store, { topic: T });
     expect(report.findings).toEqual([
-      expect.objectContaining({ kind: 'row_count_mismatch', key: short, rows: 4, detail: '4 rows in the object, 5 in its intent' }),
+      expect.objectContaining({
+        kind: 'row_count_mismatch',
+        key: short,
+        rows: 4,
+        detail: '4 rows in the object, 5 in its intent',
+      }),
       expect.objectContaining({ kind: 'unreadable_object', key: broken }),
     ]);
     expect(report.totals.objects_read).toBe(2);
@@ -289,13 +364,33 @@ describe('auditLake', () => {
 
     expect(report.findings).toEqual([
       expect.objectContaining({ kind: 'orphan_object', partition: null, key: stray }),
-      expect.objectContaining({ kind: 'name_mismatch', partition: 0, first: '10', last: '19', key: wrong }),
-      expect.objectContaining({ kind: 'orphan_object', partition: 0, first: '30', last: '39', key: orphan }),
-      expect.objectContaining({ kind: 'orphan_object', partition: 1, first: '0', last: '4', key: old }),
+      expect.objectContaining({
+        kind: 'name_mismatch',
+        partition: 0,
+        first: '10',
+        last: '19',
+        key: wrong,
+      }),
+      expect.objectContaining({
+        kind: 'orphan_object',
+        partition: 0,
+        first: '30',
+        last: '39',
+        key: orphan,
+      }),
+      expect.objectContaining({
+        kind: 'orphan_object',
+        partition: 1,
+        first: '0',
+        last: '4',
+        key: old,
+      }),
     ]);
     expect(report.findings[1]?.detail).toMatch(/whose name says p0 10\.\.18/);
     expect(report.findings[2]?.detail).toBe('no intent names it (p0 30..39)');
-    expect(report.findings[3]?.detail).toMatch(/lies before the earliest intent \(10\): intents expired\?$/);
+    expect(report.findings[3]?.detail).toMatch(
+      /lies before the earliest intent \(10\): intents expired\?$/,
+    );
   });
 
   it('takes a loss record of a gap as a link of the chain: its offsets are lost, not a gap', async () => {
@@ -329,7 +424,14 @@ describe('auditLake', () => {
       ['recorded_loss', '10', '19', 10],
       ['recorded_loss', '30', '34', 5],
     ]);
-    expect(report.partitions[0]).toMatchObject({ intents: 2, first: '0', head: '35', committed: '35', lost_rows: 15, pending: 0 });
+    expect(report.partitions[0]).toMatchObject({
+      intents: 2,
+      first: '0',
+      head: '35',
+      committed: '35',
+      lost_rows: 15,
+      pending: 0,
+    });
   });
 
   it('on a lake being written, a flush that lands between its listings is in flight, not an orphan', async () => {
@@ -359,11 +461,30 @@ describe('auditLake', () => {
     const store = newLake();
     await flush(store, { first: 0, last: 9, buckets: { [H0]: 10 } });
     await store.put(intentKey(T, 0, 10n), Buffer.from('{"version": 1, "topic": '));
-    const moved = { version: 1, topic: T, partition: 1, first: '20', last: '29', files: [], dead_letters: 0, created_at: '', writer: 'x' };
+    const moved = {
+      version: 1,
+      topic: T,
+      partition: 1,
+      first: '20',
+      last: '29',
+      files: [],
+      dead_letters: 0,
+      created_at: '',
+      writer: 'x',
+    };
     await store.put(intentKey(T, 0, 20n), Buffer.from(JSON.stringify(moved)));
     const tooMany = { ...moved, partition: 2, first: '0', last: '1', dead_letters: 3 };
     await store.put(intentKey(T, 2, 0n), Buffer.from(JSON.stringify(tooMany)));
-    const loss = { version: 1, topic: T, partition: 0, first: '0', last: '9', files: [], lost_rows: 0, reason: 'bad luck' };
+    const loss = {
+      version: 1,
+      topic: T,
+      partition: 0,
+      first: '0',
+      last: '9',
+      files: [],
+      lost_rows: 0,
+      reason: 'bad luck',
+    };
     await store.put(`_loglake/losses/${T}/p0/${pad(0)}.json`, Buffer.from(JSON.stringify(loss)));
 
     const report = await auditLake(store, { topic: T });

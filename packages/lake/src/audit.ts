@@ -125,7 +125,11 @@ interface IntentEntry extends KeyedRange {
 }
 
 interface LossEntry extends KeyedRange {
-  readonly files: readonly { readonly key: string; readonly rows_expected: number; readonly rows_read: number }[];
+  readonly files: readonly {
+    readonly key: string;
+    readonly rows_expected: number;
+    readonly rows_read: number;
+  }[];
   readonly lostRows: number;
   readonly reason: string;
 }
@@ -144,12 +148,19 @@ const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as nu
 const isOffset = (v: unknown): v is string => typeof v === 'string' && DECIMAL.test(v);
 const span = (r: { first: bigint; last: bigint }) => `${r.first}..${r.last}`;
 /** A finding's offsets. */
-const offsets = (first: bigint, last: bigint) => ({ first: first.toString(), last: last.toString() });
+const offsets = (first: bigint, last: bigint) => ({
+  first: first.toString(),
+  last: last.toString(),
+});
 const sqlString = (text: string) => `'${text.replaceAll("'", "''")}'`;
 const compare = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Runs `fn` over `items`, at most `limit` at a time, keeping the order. */
-async function mapPool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function mapPool<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const out: R[] = [];
   let next = 0;
   const worker = async () => {
@@ -162,14 +173,21 @@ async function mapPool<T, R>(items: readonly T[], limit: number, fn: (item: T) =
 type RecordKey = (topic: string, partition: number, first: bigint) => string;
 
 /** The fields an intent and a loss record share, checked against the record's own key (`keyOf` names it). */
-function parseRange(key: string, prefix: string, keyOf: RecordKey, topic: string, json: unknown): KeyedRange | string {
+function parseRange(
+  key: string,
+  prefix: string,
+  keyOf: RecordKey,
+  topic: string,
+  json: unknown,
+): KeyedRange | string {
   const m = RECORD_NAME.exec(key.slice(prefix.length));
   if (!m) return 'its key is not <prefix>/p<partition>/<20-digit offset>.json';
   if (typeof json !== 'object' || json === null) return 'not a JSON object';
   const r = json as Record<string, unknown>;
   if (r.version !== 1) return `version ${String(r.version)}, expected 1`;
   if (r.topic !== topic) return `topic ${String(r.topic)}, expected ${topic}`;
-  if (!isCount(r.partition) || !isOffset(r.first) || !isOffset(r.last)) return 'partition, first or last missing or malformed';
+  if (!isCount(r.partition) || !isOffset(r.first) || !isOffset(r.last))
+    return 'partition, first or last missing or malformed';
   const first = BigInt(r.first);
   const last = BigInt(r.last);
   if (keyOf(topic, r.partition, first) !== key) {
@@ -179,12 +197,20 @@ function parseRange(key: string, prefix: string, keyOf: RecordKey, topic: string
   return { key, partition: r.partition, first, last };
 }
 
-function parseIntent(key: string, prefix: string, topic: string, json: unknown): IntentEntry | string {
+function parseIntent(
+  key: string,
+  prefix: string,
+  topic: string,
+  json: unknown,
+): IntentEntry | string {
   const range = parseRange(key, prefix, intentKey, topic, json);
   if (typeof range === 'string') return range;
   const { files, dead_letters } = json as Record<string, unknown>;
   const valid =
-    Array.isArray(files) && files.every((f: { key?: unknown; rows?: unknown }) => typeof f?.key === 'string' && isCount(f.rows));
+    Array.isArray(files) &&
+    files.every(
+      (f: { key?: unknown; rows?: unknown }) => typeof f?.key === 'string' && isCount(f.rows),
+    );
   if (!valid || !isCount(dead_letters)) return 'files or dead_letters missing or malformed';
   return { ...range, files: files as IntentEntry['files'], deadLetters: dead_letters };
 }
@@ -196,8 +222,17 @@ function parseLoss(key: string, prefix: string, topic: string, json: unknown): L
   type File = { key?: unknown; rows_expected?: unknown; rows_read?: unknown };
   const valid =
     Array.isArray(files) &&
-    files.every((f: File) => typeof f?.key === 'string' && isCount(f.rows_expected) && (f.rows_read === undefined || isCount(f.rows_read)));
-  if (!valid || !isCount(lost_rows) || !['retention', 'mismatch', 'reset'].includes(reason as string)) {
+    files.every(
+      (f: File) =>
+        typeof f?.key === 'string' &&
+        isCount(f.rows_expected) &&
+        (f.rows_read === undefined || isCount(f.rows_read)),
+    );
+  if (
+    !valid ||
+    !isCount(lost_rows) ||
+    !['retention', 'mismatch', 'reset'].includes(reason as string)
+  ) {
     return 'files, lost_rows or reason missing or malformed';
   }
   const entries = (files as File[]).map((f) => ({
@@ -230,7 +265,12 @@ async function readRecords<T>(
     const key = keys[i] as string;
     if (typeof r !== 'string') return void out.push(r);
     const p = RECORD_NAME.exec(key.slice(prefix.length))?.[1];
-    findings.push({ kind: 'invalid_record', partition: p === undefined ? null : Number(p), key, detail: r });
+    findings.push({
+      kind: 'invalid_record',
+      partition: p === undefined ? null : Number(p),
+      key,
+      detail: r,
+    });
   });
   return out;
 }
@@ -239,20 +279,35 @@ function parseKeyedRange(topic: string, key: string): KeyedRange | null {
   if (!key.startsWith(`${topic}/`)) return null;
   const m = OBJECT_NAME.exec(key.slice(topic.length + 1));
   if (!m || m[1] !== topic) return null;
-  return { key, partition: Number(m[2]), first: BigInt(m[3] as string), last: BigInt(m[4] as string) };
+  return {
+    key,
+    partition: Number(m[2]),
+    first: BigInt(m[3] as string),
+    last: BigInt(m[4] as string),
+  };
 }
 
 /** Why `key` is not the name of an object of `intent`, or null when it is. */
 function nameProblem(topic: string, intent: IntentEntry, key: string): string | null {
-  const bucket = /^[^/]*\/(dt=\d{4}-\d{2}-\d{2}\/hour=\d{2})\//.exec(key.startsWith(`${topic}/`) ? key : '')?.[1];
-  if (bucket && dataKey(topic, intent.partition, intent.first, intent.last, bucket) === key) return null;
+  const bucket = /^[^/]*\/(dt=\d{4}-\d{2}-\d{2}\/hour=\d{2})\//.exec(
+    key.startsWith(`${topic}/`) ? key : '',
+  )?.[1];
+  if (bucket && dataKey(topic, intent.partition, intent.first, intent.last, bucket) === key)
+    return null;
   const named = parseKeyedRange(topic, key);
-  const says = named ? `p${named.partition} ${span(named)}` : 'no topic/dt=…/hour=…/<topic>-p<partition>-<first>-<last>.parquet';
+  const says = named
+    ? `p${named.partition} ${span(named)}`
+    : 'no topic/dt=…/hour=…/<topic>-p<partition>-<first>-<last>.parquet';
   return `intent p${intent.partition} ${span(intent)} names ${key}, whose name says ${says}`;
 }
 
 /** An object's row count from its Parquet footer (the object is downloaded, then deleted), or why it cannot be read. */
-async function footerRows(store: ObjectStore, db: DuckDBInstance, dir: string, key: string): Promise<number | string> {
+async function footerRows(
+  store: ObjectStore,
+  db: DuckDBInstance,
+  dir: string,
+  key: string,
+): Promise<number | string> {
   let body: Buffer;
   try {
     body = await store.get(key);
@@ -264,7 +319,9 @@ async function footerRows(store: ObjectStore, db: DuckDBInstance, dir: string, k
   await writeFile(path, body);
   const c = await db.connect();
   try {
-    const result = await c.runAndReadAll(`SELECT num_rows FROM parquet_file_metadata(${sqlString(path)})`);
+    const result = await c.runAndReadAll(
+      `SELECT num_rows FROM parquet_file_metadata(${sqlString(path)})`,
+    );
     return Number(result.getRows()[0]?.[0]);
   } catch (error) {
     return errorMessage(error);
@@ -274,7 +331,10 @@ async function footerRows(store: ObjectStore, db: DuckDBInstance, dir: string, k
   }
 }
 
-async function countRows(store: ObjectStore, keys: readonly string[]): Promise<Map<string, number | string>> {
+async function countRows(
+  store: ObjectStore,
+  keys: readonly string[],
+): Promise<Map<string, number | string>> {
   if (keys.length === 0) return new Map();
   const dir = await mkdtemp(join(tmpdir(), 'loglake-audit-'));
   const db = await DuckDBInstance.create(':memory:', { threads: '1' });
@@ -290,7 +350,11 @@ async function countRows(store: ObjectStore, keys: readonly string[]): Promise<M
 const what = (link: Link) => (link.gapLoss ? `loss record ${span(link)}` : `intent ${span(link)}`);
 
 /** Gaps and overlaps between consecutive links of the chain (sorted by first offset); returns the chain's head. */
-function checkChain(partition: number, links: readonly Link[], findings: AuditFinding[]): bigint | null {
+function checkChain(
+  partition: number,
+  links: readonly Link[],
+  findings: AuditFinding[],
+): bigint | null {
   let reach: Link | null = null;
   for (const it of links) {
     if (reach) {
@@ -301,7 +365,13 @@ function checkChain(partition: number, links: readonly Link[], findings: AuditFi
       } else if (it.first < head) {
         const end = it.last < reach.last ? it.last : reach.last;
         const detail = `${what(reach)} and ${what(it)} both cover offsets ${it.first}..${end}`;
-        findings.push({ kind: 'overlap', partition, ...offsets(it.first, end), key: it.key, detail });
+        findings.push({
+          kind: 'overlap',
+          partition,
+          ...offsets(it.first, end),
+          key: it.key,
+          detail,
+        });
       }
     }
     if (!reach || it.last > reach.last) reach = it;
@@ -310,17 +380,30 @@ function checkChain(partition: number, links: readonly Link[], findings: AuditFi
 }
 
 /** The committed offset must be the start of the chain (or before it) or the end of one of its ranges. */
-function checkCommitted(partition: number, links: readonly Link[], head: bigint | null, c: bigint): AuditFinding | null {
+function checkCommitted(
+  partition: number,
+  links: readonly Link[],
+  head: bigint | null,
+  c: bigint,
+): AuditFinding | null {
   if (head === null || c > head) {
     if (head === null && c === 0n) return null;
     const from = head ?? 0n;
-    const detail = head === null ? `committed ${c}, but nothing is recorded` : `committed ${c}, but the recorded ranges end at ${head}`;
+    const detail =
+      head === null
+        ? `committed ${c}, but nothing is recorded`
+        : `committed ${c}, but the recorded ranges end at ${head}`;
     return { kind: 'committed_beyond_chain', partition, ...offsets(from, c - 1n), detail };
   }
   if (c <= (links[0]?.first ?? c) || links.some((it) => it.last + 1n === c)) return null;
   const inside = links.find((it) => it.first < c && c <= it.last);
   const where = inside ? `inside the range of ${what(inside)}` : 'inside a gap of the chain';
-  return { kind: 'committed_off_boundary', partition, first: c.toString(), detail: `committed ${c} is ${where}` };
+  return {
+    kind: 'committed_off_boundary',
+    partition,
+    first: c.toString(),
+    detail: `committed ${c} is ${where}`,
+  };
 }
 
 interface PartitionInput {
@@ -369,7 +452,12 @@ function checkFile(
     const n = found.counts?.get(f.key);
     if (typeof n === 'string') out.push({ kind: 'unreadable_object', ...at, detail: n });
     else if (n !== undefined && n !== f.rows)
-      out.push({ kind: 'row_count_mismatch', ...at, rows: n, detail: `${n} rows in the object, ${f.rows} in its intent` });
+      out.push({
+        kind: 'row_count_mismatch',
+        ...at,
+        rows: n,
+        detail: `${n} rows in the object, ${f.rows} in its intent`,
+      });
     return out;
   }
   const loss = input.rangeLosses.get(it.first);
@@ -380,19 +468,35 @@ function checkFile(
     out.push({ kind: 'recorded_loss', ...at, rows: lostRows(lost), detail });
   } else if (isPending(it, input.committed)) tally.pending_objects += 1;
   else {
-    const why = input.committed === undefined ? 'committed offset unknown' : `committed offset ${input.committed}`;
+    const why =
+      input.committed === undefined
+        ? 'committed offset unknown'
+        : `committed offset ${input.committed}`;
     out.push({ kind: 'missing_object', ...at, rows: f.rows, detail: `not in the store (${why})` });
   }
   return out;
 }
 
 /** One intent: its counts fit its range, its objects are checked, and a loss record's files the intent does not name count as lost. */
-function checkIntent(topic: string, it: IntentEntry, input: PartitionInput, found: Found, tally: Tally, findings: AuditFinding[]): void {
+function checkIntent(
+  topic: string,
+  it: IntentEntry,
+  input: PartitionInput,
+  found: Found,
+  tally: Tally,
+  findings: AuditFinding[],
+): void {
   const { partition } = input;
   const recorded = it.files.reduce((n, f) => n + f.rows, 0);
   if (BigInt(recorded + it.deadLetters) > it.last - it.first + 1n) {
     const detail = `${recorded} rows and ${it.deadLetters} dead letters in a range of ${it.last - it.first + 1n} offsets`;
-    findings.push({ kind: 'invalid_record', partition, ...offsets(it.first, it.last), key: it.key, detail });
+    findings.push({
+      kind: 'invalid_record',
+      partition,
+      ...offsets(it.first, it.last),
+      key: it.key,
+      detail,
+    });
   }
   for (const f of it.files) findings.push(...checkFile(topic, it, f, input, found, tally));
   const loss = input.rangeLosses.get(it.first);
@@ -400,13 +504,28 @@ function checkIntent(topic: string, it: IntentEntry, input: PartitionInput, foun
     if (it.files.some((n) => n.key === f.key) || lostRows(f) === 0) continue;
     tally.lost_rows += lostRows(f);
     const detail = `${lostRows(f)} rows read again for an object the intent does not name (${loss?.reason}): not in the lake`;
-    findings.push({ kind: 'recorded_loss', partition, ...offsets(it.first, it.last), key: f.key, rows: lostRows(f), detail });
+    findings.push({
+      kind: 'recorded_loss',
+      partition,
+      ...offsets(it.first, it.last),
+      key: f.key,
+      rows: lostRows(f),
+      detail,
+    });
   }
 }
 
-function auditPartition(topic: string, input: PartitionInput, found: Found, findings: AuditFinding[]): PartitionAudit {
+function auditPartition(
+  topic: string,
+  input: PartitionInput,
+  found: Found,
+  findings: AuditFinding[],
+): PartitionAudit {
   const { partition, intents, committed } = input;
-  const links: Link[] = [...intents.map((it) => ({ ...it, gapLoss: null })), ...input.gapLosses.map((l) => ({ ...l, gapLoss: l }))];
+  const links: Link[] = [
+    ...intents.map((it) => ({ ...it, gapLoss: null })),
+    ...input.gapLosses.map((l) => ({ ...l, gapLoss: l })),
+  ];
   links.sort((a, b) => compare(a.first, b.first));
   const head = checkChain(partition, links, findings);
   const known = committed === undefined || committed === null ? null : committed;
@@ -417,7 +536,14 @@ function auditPartition(topic: string, input: PartitionInput, found: Found, find
   for (const l of input.gapLosses) {
     tally.lost_rows += l.lostRows;
     const detail = `no range holds offsets ${span(l)}: ${l.lostRows} records lost (${l.reason})`;
-    findings.push({ kind: 'recorded_loss', partition, ...offsets(l.first, l.last), key: l.key, rows: l.lostRows, detail });
+    findings.push({
+      kind: 'recorded_loss',
+      partition,
+      ...offsets(l.first, l.last),
+      key: l.key,
+      rows: l.lostRows,
+      detail,
+    });
   }
   return {
     partition,
@@ -438,7 +564,10 @@ function auditPartition(topic: string, input: PartitionInput, found: Found, find
 function orphanDetail(name: KeyedRange | null, chainStart: ReadonlyMap<number, bigint>): string {
   if (!name) return 'no intent names it, and its name is not a data object name';
   const start = chainStart.get(name.partition);
-  const before = start !== undefined && name.last < start ? `; it lies before the earliest intent (${start}): intents expired?` : '';
+  const before =
+    start !== undefined && name.last < start
+      ? `; it lies before the earliest intent (${start}): intents expired?`
+      : '';
   return `no intent names it (p${name.partition} ${span(name)})${before}`;
 }
 
@@ -466,13 +595,21 @@ function checkObjects(
     const id = name && `${name.partition}:${name.first}:${name.last}`;
     if (name && id && !ranges.has(id)) ranges.set(id, name);
   }
-  const sorted = [...ranges.values()].sort((a, b) => a.partition - b.partition || compare(a.first, b.first));
+  const sorted = [...ranges.values()].sort(
+    (a, b) => a.partition - b.partition || compare(a.first, b.first),
+  );
   let reach: KeyedRange | null = null;
   for (const r of sorted) {
     if (reach?.partition === r.partition && r.first <= reach.last) {
       const end = r.last < reach.last ? r.last : reach.last;
       const detail = `objects of ranges ${span(reach)} and ${span(r)} both hold offsets ${r.first}..${end} (${reach.key}, ${r.key})`;
-      findings.push({ kind: 'overlap', partition: r.partition, ...offsets(r.first, end), key: r.key, detail });
+      findings.push({
+        kind: 'overlap',
+        partition: r.partition,
+        ...offsets(r.first, end),
+        key: r.key,
+        detail,
+      });
     }
     if (!reach || reach.partition !== r.partition || r.last > reach.last) reach = r;
   }
@@ -503,25 +640,43 @@ export async function auditLake(store: ObjectStore, options: AuditOptions): Prom
   const { topic } = options;
   const findings: AuditFinding[] = [];
   const objects: string[] = [];
-  for await (const o of store.list(`${topic}/`)) if (o.key.endsWith('.parquet')) objects.push(o.key);
+  for await (const o of store.list(`${topic}/`))
+    if (o.key.endsWith('.parquet')) objects.push(o.key);
   const intentPrefix = `_loglake/intents/${topic}/`;
   const lossPrefix = `_loglake/losses/${topic}/`;
-  const intents = await readRecords(store, intentPrefix, (k, j) => parseIntent(k, intentPrefix, topic, j), findings);
-  const losses = await readRecords(store, lossPrefix, (k, j) => parseLoss(k, lossPrefix, topic, j), findings);
+  const intents = await readRecords(
+    store,
+    intentPrefix,
+    (k, j) => parseIntent(k, intentPrefix, topic, j),
+    findings,
+  );
+  const losses = await readRecords(
+    store,
+    lossPrefix,
+    (k, j) => parseLoss(k, lossPrefix, topic, j),
+    findings,
+  );
   const present = new Set(objects);
   const named = new Set(intents.flatMap((it) => it.files.map((f) => f.key)));
 
-  const toRead = objects.filter((k) => named.has(k) && (options.rowsUnder?.some((p) => k.startsWith(p)) ?? true));
+  const toRead = objects.filter(
+    (k) => named.has(k) && (options.rowsUnder?.some((p) => k.startsWith(p)) ?? true),
+  );
   const counts = options.rows === false ? null : await countRows(store, toRead);
 
   const intentsOf = byPartition(intents);
   const lossesOf = byPartition(losses);
-  const partitions = new Set([...intentsOf.keys(), ...lossesOf.keys(), ...(options.committed?.keys() ?? [])]);
+  const partitions = new Set([
+    ...intentsOf.keys(),
+    ...lossesOf.keys(),
+    ...(options.committed?.keys() ?? []),
+  ]);
   const audits = [...partitions]
     .sort((a, b) => a - b)
     .map((partition) => {
       const own = [...(intentsOf.get(partition) ?? [])].sort((a, b) => compare(a.first, b.first));
-      const ofRange = (l: LossEntry) => own.some((it) => it.first === l.first && it.last === l.last);
+      const ofRange = (l: LossEntry) =>
+        own.some((it) => it.first === l.first && it.last === l.last);
       const ls = lossesOf.get(partition) ?? [];
       const c = options.committed?.get(partition);
       const input: PartitionInput = {
@@ -533,11 +688,14 @@ export async function auditLake(store: ObjectStore, options: AuditOptions): Prom
       };
       return auditPartition(topic, input, { present, counts }, findings);
     });
-  const chainStart = new Map(audits.flatMap((p) => (p.first === null ? [] : [[p.partition, BigInt(p.first)] as const])));
+  const chainStart = new Map(
+    audits.flatMap((p) => (p.first === null ? [] : [[p.partition, BigInt(p.first)] as const])),
+  );
   checkObjects(topic, objects, named, chainStart, findings);
   findings.sort(findingOrder);
 
-  const sum = (k: keyof Omit<PartitionAudit, 'partition' | 'first' | 'head' | 'committed'>) => audits.reduce((n, p) => n + p[k], 0);
+  const sum = (k: keyof Omit<PartitionAudit, 'partition' | 'first' | 'head' | 'committed'>) =>
+    audits.reduce((n, p) => n + p[k], 0);
   return {
     topic,
     partitions: audits,

@@ -40,7 +40,8 @@ export async function findChainStart(
   const m = metadata === null ? null : METADATA.exec(metadata);
   if (m?.[1] && m[2] && BigInt(m[2]) + 1n === from) {
     const previous = await readIntent(store, topic, partition, BigInt(m[1]));
-    if (previous?.last === m[2]) return { start: from, intent: null, nextRecorded: null, how: 'commit-metadata', gap: null };
+    if (previous?.last === m[2])
+      return { start: from, intent: null, nextRecorded: null, how: 'commit-metadata', gap: null };
   }
   let before: bigint | null = null;
   let after: bigint | null = null;
@@ -51,14 +52,16 @@ export async function findChainStart(
       break;
     }
   }
-  if (before === null && after === null) return { start: from, intent: null, nextRecorded: null, how: 'empty', gap: null };
+  if (before === null && after === null)
+    return { start: from, intent: null, nextRecorded: null, how: 'empty', gap: null };
   let gap: ChainStart['gap'] = null;
   if (before !== null) {
     const containing = await readIntent(store, topic, partition, before);
     if (containing && BigInt(containing.last) >= from) {
       return { start: before, intent: containing, nextRecorded: null, how: 'listing', gap: null };
     }
-    if (containing && BigInt(containing.last) + 1n < from) gap = { first: BigInt(containing.last) + 1n, last: from - 1n };
+    if (containing && BigInt(containing.last) + 1n < from)
+      gap = { first: BigInt(containing.last) + 1n, last: from - 1n };
   }
   return { start: from, intent: null, nextRecorded: after, how: 'listing', gap };
 }

@@ -17,10 +17,15 @@ const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 /** The read_json column spec and the SELECT list, both from the event fields. */
 function columnsSql(): { spec: string; select: string } {
-  const spec = [...FIELDS.map((f) => `${quote(f.name)}: '${DUCK_TYPE[f.type]}'`), `${quote(EXTRA_FIELD)}: 'JSON'`];
+  const spec = [
+    ...FIELDS.map((f) => `${quote(f.name)}: '${DUCK_TYPE[f.type]}'`),
+    `${quote(EXTRA_FIELD)}: 'JSON'`,
+  ];
   const select = [
     ...FIELDS.map((f) =>
-      f.type === 'timestamp' ? `make_timestamptz(${quote(f.name)} * 1000) AS ${quote(f.name)}` : quote(f.name),
+      f.type === 'timestamp'
+        ? `make_timestamptz(${quote(f.name)} * 1000) AS ${quote(f.name)}`
+        : quote(f.name),
     ),
     quote(EXTRA_FIELD),
   ];

@@ -53,7 +53,10 @@ async function encodeRefusing(
     } catch (error) {
       if (!isRefusal(error)) throw error;
       if (to - from === 1) {
-        refused.push({ index: from, message: (error as Error).message.split('\n')[0] ?? 'refused' });
+        refused.push({
+          index: from,
+          message: (error as Error).message.split('\n')[0] ?? 'refused',
+        });
         return;
       }
       const mid = from + Math.ceil((to - from) / 2);
@@ -85,7 +88,10 @@ export async function encodeRange(
   };
   try {
     const buckets = [...range.buckets.entries()]
-      .map(([bucket, rows]) => ({ key: dataKey(topic, range.partition, range.first, range.last, bucket), rows }))
+      .map(([bucket, rows]) => ({
+        key: dataKey(topic, range.partition, range.first, range.last, bucket),
+        rows,
+      }))
       .sort((a, b) => (a.key < b.key ? -1 : 1));
     for (const { key, rows } of buckets) {
       const path = join(tmpDir, `${randomBytes(8).toString('hex')}.parquet`);
@@ -93,7 +99,10 @@ export async function encodeRange(
       for (const r of out.refused) {
         poison.push({
           offset: rows.offsets[r.index] ?? range.first,
-          reject: { code: 'INVALID_JSON_LINE', message: `the Parquet encoder refused the record: ${r.message}` },
+          reject: {
+            code: 'INVALID_JSON_LINE',
+            message: `the Parquet encoder refused the record: ${r.message}`,
+          },
           raw: rows.lines[r.index] ?? '',
         });
       }

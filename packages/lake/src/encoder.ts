@@ -1,7 +1,10 @@
 /** Turns normalized events (one JSON object per line) into one Parquet file. */
 export interface ParquetEncoder {
   readonly name: string;
-  encode(lines: readonly string[], path: string): Promise<{ readonly rows: number; readonly bytes: number }>;
+  encode(
+    lines: readonly string[],
+    path: string,
+  ): Promise<{ readonly rows: number; readonly bytes: number }>;
   close(): Promise<void>;
 }
 

@@ -33,12 +33,17 @@ function context(dir: string, sent: ProducerRecord[], logStart = 0n): FlushConte
 
 const budget = new MemoryBudget(1 << 20);
 
-function flush(first: bigint, lines: string[], options: { poison?: number; last?: bigint } = {}): Flush {
+function flush(
+  first: bigint,
+  lines: string[],
+  options: { poison?: number; last?: bigint } = {},
+): Flush {
   const b = new RangeBuffer(0, first);
   if (options.last !== undefined) b.fixEnd({ kind: 'intent', last: options.last });
   let o = first;
   for (const l of lines) b.add(o++, Date.parse('2026-11-26T10:00:00Z'), l, 1, 0, l.length);
-  for (let i = 0; i < (options.poison ?? 0); i += 1) b.addPoison(o++, { code: 'INVALID_JSON_LINE', message: 'bad' }, 'raw', 0, 3);
+  for (let i = 0; i < (options.poison ?? 0); i += 1)
+    b.addPoison(o++, { code: 'INVALID_JSON_LINE', message: 'bad' }, 'raw', 0, 3);
   return new Flush(b.cut(), 'rows', budget.hold());
 }
 
@@ -48,16 +53,31 @@ async function keys(dir: string, prefix = ''): Promise<string[]> {
   return out;
 }
 
-const OBJECT = (first: string, last: string) => `t/dt=2026-11-26/hour=10/t-p0-${first.padStart(20, '0')}-${last.padStart(20, '0')}.parquet`;
+const OBJECT = (first: string, last: string) =>
+  `t/dt=2026-11-26/hour=10/t-p0-${first.padStart(20, '0')}-${last.padStart(20, '0')}.parquet`;
 
 describe('runFlush', () => {
   it('records the intent, writes the objects and the dead letters', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'loglake-lake-'));
     const sent: ProducerRecord[] = [];
     const out = await runFlush(context(dir, sent), flush(0n, ['a', 'b'], { poison: 1 }), null);
-    expect(out).toMatchObject({ status: 'durable', files: 1, rows: 2, deadLetters: 1, followedIntent: false, lostRows: 0 });
-    expect(await keys(dir)).toEqual(['_loglake/intents/t/p0/00000000000000000000.json', OBJECT('0', '2')]);
-    expect(JSON.parse(String(sent[0]?.value))).toMatchObject({ stage: 'sink', code: 'INVALID_JSON_LINE', offset: '2' });
+    expect(out).toMatchObject({
+      status: 'durable',
+      files: 1,
+      rows: 2,
+      deadLetters: 1,
+      followedIntent: false,
+      lostRows: 0,
+    });
+    expect(await keys(dir)).toEqual([
+      '_loglake/intents/t/p0/00000000000000000000.json',
+      OBJECT('0', '2'),
+    ]);
+    expect(JSON.parse(String(sent[0]?.value))).toMatchObject({
+      stage: 'sink',
+      code: 'INVALID_JSON_LINE',
+      offset: '2',
+    });
   });
 
   it('a replay of the same range follows the intent and leaves the existing object as it is', async () => {
@@ -82,9 +102,23 @@ describe('runFlush', () => {
     const dir = mkdtempSync(join(tmpdir(), 'loglake-lake-'));
     const ctx = context(dir, []);
     const first = flush(10n, ['a', 'b', 'c']);
-    await ctx.store.put('_loglake/intents/t/p0/00000000000000000010.json', Buffer.from(JSON.stringify({
-      version: 1, topic: 't', partition: 0, first: '10', last: '12', files: [{ key: OBJECT('10', '12'), rows: 4 }], dead_letters: 0, created_at: '', writer: 'x',
-    })), { ifAbsent: true });
+    await ctx.store.put(
+      '_loglake/intents/t/p0/00000000000000000010.json',
+      Buffer.from(
+        JSON.stringify({
+          version: 1,
+          topic: 't',
+          partition: 0,
+          first: '10',
+          last: '12',
+          files: [{ key: OBJECT('10', '12'), rows: 4 }],
+          dead_letters: 0,
+          created_at: '',
+          writer: 'x',
+        }),
+      ),
+      { ifAbsent: true },
+    );
     expect((await runFlush(ctx, first, null)).status).toBe('conflict');
     expect(await keys(dir, 't/')).toEqual([]);
   });
@@ -92,9 +126,23 @@ describe('runFlush', () => {
   it('a replay that follows its intent but lost rows to retention never writes a shorter object', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'loglake-lake-'));
     const ctx = context(dir, [], 12n);
-    await ctx.store.put('_loglake/intents/t/p0/00000000000000000010.json', Buffer.from(JSON.stringify({
-      version: 1, topic: 't', partition: 0, first: '10', last: '13', files: [{ key: OBJECT('10', '13'), rows: 4 }], dead_letters: 0, created_at: '', writer: 'x',
-    })), { ifAbsent: true });
+    await ctx.store.put(
+      '_loglake/intents/t/p0/00000000000000000010.json',
+      Buffer.from(
+        JSON.stringify({
+          version: 1,
+          topic: 't',
+          partition: 0,
+          first: '10',
+          last: '13',
+          files: [{ key: OBJECT('10', '13'), rows: 4 }],
+          dead_letters: 0,
+          created_at: '',
+          writer: 'x',
+        }),
+      ),
+      { ifAbsent: true },
+    );
     // Offsets 10 and 11 are gone: the replay of 10..13 reads 12 and 13 only.
     const b = new RangeBuffer(0, 10n);
     b.fixEnd({ kind: 'intent', last: 13n });
@@ -104,7 +152,9 @@ describe('runFlush', () => {
     const out2 = await runFlush(ctx, replay, null);
     expect(out2).toMatchObject({ status: 'durable', files: 0, lostRows: 4 });
     expect(await keys(dir, 't/')).not.toContain(OBJECT('10', '13'));
-    expect(await keys(dir, '_loglake/losses/')).toEqual(['_loglake/losses/t/p0/00000000000000000010.json']);
+    expect(await keys(dir, '_loglake/losses/')).toEqual([
+      '_loglake/losses/t/p0/00000000000000000010.json',
+    ]);
   });
 
   it('records the encoder refuses become dead letters; the intent counts what the object holds', async () => {
@@ -114,7 +164,10 @@ describe('runFlush', () => {
     const out = await runFlush(ctx, flush(0n, ['a', 'refuse-me', 'c', 'refuse-me too']), null);
     expect(out).toMatchObject({ status: 'durable', rows: 2, deadLetters: 2 });
     expect(await textLines(ctx.store, OBJECT('0', '3'))).toEqual(['a', 'c']);
-    expect(sent.map((r) => (JSON.parse(String(r.value)) as { offset: string }).offset)).toEqual(['1', '3']);
+    expect(sent.map((r) => (JSON.parse(String(r.value)) as { offset: string }).offset)).toEqual([
+      '1',
+      '3',
+    ]);
   });
 
   it('waits for the previous range’s intent, and writes nothing when it was not ours', async () => {

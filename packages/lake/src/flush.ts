@@ -3,7 +3,13 @@ import type { KafkaProducer } from '@loglake/kafka';
 import type { ObjectStore } from '@loglake/object-store';
 import type { ParquetEncoder } from './encoder.ts';
 import { encodeRange, type EncodedRange } from './encode-range.ts';
-import { compareWithIntent, intentOf, writeIntent, type Intent, type Settlement } from './intent.ts';
+import {
+  compareWithIntent,
+  intentOf,
+  writeIntent,
+  type Intent,
+  type Settlement,
+} from './intent.ts';
 import { recordLoss } from './loss.ts';
 import type { Hold } from './memory-budget.ts';
 import type { CutRange } from './range-buffer.ts';
@@ -79,10 +85,17 @@ export type FlushResult =
  * are); record what could not be written as recorded; send the dead letters. A cancelled flush
  * writes nothing more. A different recorded cut is a conflict: the caller reads the range again.
  */
-export async function runFlush(ctx: FlushContext, flush: Flush, previous: Flush | null): Promise<FlushResult> {
+export async function runFlush(
+  ctx: FlushContext,
+  flush: Flush,
+  previous: Flush | null,
+): Promise<FlushResult> {
   const { range } = flush;
   const abandon = () => (flush.cancelled ? 'cancelled' : null);
-  const encoded = await ctx.retry(() => encodeRange(ctx.encoder, ctx.tmpDir, ctx.topic, range), abandon);
+  const encoded = await ctx.retry(
+    () => encodeRange(ctx.encoder, ctx.tmpDir, ctx.topic, range),
+    abandon,
+  );
   try {
     flush.releaseMemory();
     if (previous && !(await previous.intentSettled)) flush.cancel();
@@ -90,14 +103,17 @@ export async function runFlush(ctx: FlushContext, flush: Flush, previous: Flush 
     const intent = intentOf(ctx.topic, ctx.writer, range, encoded);
     const recorded = await ctx.retry(() => writeIntent(ctx.store, intent), abandon);
     const settlement: Settlement =
-      recorded.status === 'created' ? { kind: 'created' } : compareWithIntent(recorded.existing, range, encoded);
+      recorded.status === 'created'
+        ? { kind: 'created' }
+        : compareWithIntent(recorded.existing, range, encoded);
     if (settlement.kind === 'conflict') {
       flush.settle(false);
       return { status: 'conflict', existing: settlement.existing };
     }
     flush.settle(true);
     const written = await writeObjects(ctx, flush, encoded, settlement);
-    const lostRows = settlement.kind === 'followed' ? await accountShortfall(ctx, flush, settlement) : 0;
+    const lostRows =
+      settlement.kind === 'followed' ? await accountShortfall(ctx, flush, settlement) : 0;
     if (encoded.poison.length > 0) {
       const receivedAt = Date.now();
       const records = encoded.poison.map((p) => ({
@@ -112,7 +128,13 @@ export async function runFlush(ctx: FlushContext, flush: Flush, previous: Flush 
       }));
       await ctx.retry(() => ctx.dlqProducer.send(ctx.dlqTopic, records), abandon);
     }
-    return { status: 'durable', ...written, deadLetters: encoded.poison.length, followedIntent: recorded.status === 'exists', lostRows };
+    return {
+      status: 'durable',
+      ...written,
+      deadLetters: encoded.poison.length,
+      followedIntent: recorded.status === 'exists',
+      lostRows,
+    };
   } finally {
     await encoded.dispose();
   }
@@ -126,19 +148,28 @@ async function writeObjects(
 ): Promise<{ files: number; bytes: number; rows: number; fileRows: number[] }> {
   const abandon = () => (flush.cancelled ? 'cancelled' : null);
   const skip =
-    settlement.kind === 'followed' ? new Set([...settlement.short, ...settlement.unrecorded].map((f) => f.key)) : new Set<string>();
+    settlement.kind === 'followed'
+      ? new Set([...settlement.short, ...settlement.unrecorded].map((f) => f.key))
+      : new Set<string>();
   const out = { files: 0, bytes: 0, rows: 0, fileRows: [] as number[] };
   for (const file of encoded.files) {
     if (skip.has(file.key)) continue;
     if (flush.cancelled) throw new Abandoned('cancelled');
     out.rows += file.rows;
     // The writer that recorded a followed intent may have written this object already: leave it.
-    if (settlement.kind === 'followed' && (await ctx.retry(() => ctx.store.head(file.key), abandon)) !== null) continue;
+    if (
+      settlement.kind === 'followed' &&
+      (await ctx.retry(() => ctx.store.head(file.key), abandon)) !== null
+    )
+      continue;
     await ctx.retry(
       () =>
         ctx.store.putFile(file.key, file.path, {
           contentType: 'application/vnd.apache.parquet',
-          metadata: { 'loglake-range': `${flush.range.first}-${flush.range.last}`, 'loglake-rows': String(file.rows) },
+          metadata: {
+            'loglake-range': `${flush.range.first}-${flush.range.last}`,
+            'loglake-rows': String(file.rows),
+          },
         }),
       abandon,
     );
@@ -166,7 +197,8 @@ async function accountShortfall(
       files.push({ key: s.key, rows_expected: s.expected, rows_read: s.have });
     }
   }
-  for (const u of settlement.unrecorded) files.push({ key: u.key, rows_expected: 0, rows_read: u.rows });
+  for (const u of settlement.unrecorded)
+    files.push({ key: u.key, rows_expected: 0, rows_read: u.rows });
   const lost = files.reduce((n, f) => n + Math.max(f.rows_expected, f.rows_read), 0);
   if (lost === 0) return 0;
   const { range } = flush;

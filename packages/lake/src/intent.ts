@@ -21,9 +21,15 @@ export interface Intent {
   readonly writer: string;
 }
 
-export type IntentOutcome = { readonly status: 'created' } | { readonly status: 'exists'; readonly existing: Intent };
+export type IntentOutcome =
+  { readonly status: 'created' } | { readonly status: 'exists'; readonly existing: Intent };
 
-export function intentOf(topic: string, writer: string, range: CutRange, encoded: EncodedRange): Intent {
+export function intentOf(
+  topic: string,
+  writer: string,
+  range: CutRange,
+  encoded: EncodedRange,
+): Intent {
   return {
     version: 1,
     topic,
@@ -37,9 +43,16 @@ export function intentOf(topic: string, writer: string, range: CutRange, encoded
   };
 }
 
-export async function readIntent(store: ObjectStore, topic: string, partition: number, first: bigint): Promise<Intent | null> {
+export async function readIntent(
+  store: ObjectStore,
+  topic: string,
+  partition: number,
+  first: bigint,
+): Promise<Intent | null> {
   try {
-    return JSON.parse((await store.get(intentKey(topic, partition, first))).toString('utf8')) as Intent;
+    return JSON.parse(
+      (await store.get(intentKey(topic, partition, first))).toString('utf8'),
+    ) as Intent;
   } catch (error) {
     if (hasCode(error, 'LOGLAKE_STORE_NOT_FOUND')) return null;
     throw error;
@@ -59,7 +72,11 @@ export async function writeIntent(store: ObjectStore, intent: Intent): Promise<I
 }
 
 /** First offsets of a partition's intents, ascending (keys are zero-padded, so listing order is offset order). */
-export async function* intentFirsts(store: ObjectStore, topic: string, partition: number): AsyncGenerator<bigint> {
+export async function* intentFirsts(
+  store: ObjectStore,
+  topic: string,
+  partition: number,
+): AsyncGenerator<bigint> {
   for await (const o of store.list(intentPrefix(topic, partition))) {
     const first = offsetOfKey(o.key);
     if (first !== null) yield first;
@@ -91,7 +108,11 @@ export type Settlement =
  * Kafka): those files are never written shorter than recorded. A range cut freely that disagrees
  * is read again following the intent.
  */
-export function compareWithIntent(existing: Intent, range: CutRange, encoded: EncodedRange): Settlement {
+export function compareWithIntent(
+  existing: Intent,
+  range: CutRange,
+  encoded: EncodedRange,
+): Settlement {
   if (existing.last !== range.last.toString()) return { kind: 'conflict', existing };
   const ours = new Map(encoded.files.map((f) => [f.key, f.rows]));
   const short: ShortFile[] = [];
@@ -101,6 +122,7 @@ export function compareWithIntent(existing: Intent, range: CutRange, encoded: En
     ours.delete(f.key);
   }
   const unrecorded = [...ours.entries()].map(([key, rows]) => ({ key, rows }));
-  if ((short.length > 0 || unrecorded.length > 0) && !range.followsIntent) return { kind: 'conflict', existing };
+  if ((short.length > 0 || unrecorded.length > 0) && !range.followsIntent)
+    return { kind: 'conflict', existing };
   return { kind: 'followed', short, unrecorded };
 }

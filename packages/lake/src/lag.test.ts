@@ -49,17 +49,37 @@ describe('LagMonitor', () => {
         { partition: 2, offset: '7' },
       ],
     );
-    await new LagMonitor(admin, metrics, logger, { topic: 't', groupId: 'g', intervalMs: 1000 }).poll();
-    expect(await values(registry, 'loglake_sink_consumer_lag_records')).toEqual({ '0': 10, '1': 10, '2': 0 });
-    expect(await values(registry, 'loglake_sink_log_end_offset')).toEqual({ '0': 100, '1': 50, '2': 7 });
+    await new LagMonitor(admin, metrics, logger, {
+      topic: 't',
+      groupId: 'g',
+      intervalMs: 1000,
+    }).poll();
+    expect(await values(registry, 'loglake_sink_consumer_lag_records')).toEqual({
+      '0': 10,
+      '1': 10,
+      '2': 0,
+    });
+    expect(await values(registry, 'loglake_sink_log_end_offset')).toEqual({
+      '0': 100,
+      '1': 50,
+      '2': 7,
+    });
   });
 
   it('keeps the last values when Kafka cannot be asked', async () => {
     const registry = createRegistry();
     const metrics = createSinkMetrics(registry);
     const ends = [{ partition: 0, low: '0', high: '5' }];
-    await new LagMonitor(fakeAdmin(ends, []), metrics, logger, { topic: 't', groupId: 'g', intervalMs: 1000 }).poll();
-    await new LagMonitor(fakeAdmin(ends, [], true), metrics, logger, { topic: 't', groupId: 'g', intervalMs: 1000 }).poll();
+    await new LagMonitor(fakeAdmin(ends, []), metrics, logger, {
+      topic: 't',
+      groupId: 'g',
+      intervalMs: 1000,
+    }).poll();
+    await new LagMonitor(fakeAdmin(ends, [], true), metrics, logger, {
+      topic: 't',
+      groupId: 'g',
+      intervalMs: 1000,
+    }).poll();
     expect(await values(registry, 'loglake_sink_consumer_lag_records')).toEqual({ '0': 5 });
   });
 });
@@ -78,11 +98,21 @@ describe('reportPendingAges', () => {
       ],
       40_000,
     );
-    expect(await values(registry, 'loglake_sink_consumer_lag_seconds')).toEqual({ '0': 30, '1': 0, '2': 15 });
-    expect((await registry.getSingleMetric('loglake_sink_oldest_pending_event_age_seconds')?.get())?.values[0]?.value).toBe(30);
+    expect(await values(registry, 'loglake_sink_consumer_lag_seconds')).toEqual({
+      '0': 30,
+      '1': 0,
+      '2': 15,
+    });
+    expect(
+      (await registry.getSingleMetric('loglake_sink_oldest_pending_event_age_seconds')?.get())
+        ?.values[0]?.value,
+    ).toBe(30);
     // A partition given up disappears from the next report.
     reportPendingAges(metrics, 't', [{ partition: 1, oldestReceivedAt: null }], 41_000);
     expect(await values(registry, 'loglake_sink_consumer_lag_seconds')).toEqual({ '1': 0 });
-    expect((await registry.getSingleMetric('loglake_sink_oldest_pending_event_age_seconds')?.get())?.values[0]?.value).toBe(0);
+    expect(
+      (await registry.getSingleMetric('loglake_sink_oldest_pending_event_age_seconds')?.get())
+        ?.values[0]?.value,
+    ).toBe(0);
   });
 });

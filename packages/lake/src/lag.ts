@@ -56,7 +56,8 @@ export class LagMonitor {
         this.metrics.lagRecords.set(labels, Number(lag > 0n ? lag : 0n));
         this.metrics.logEndOffset.set(labels, Number(end.high));
       }
-      if (this.failing) this.logger.info({ event: 'sink_lag_recovered' }, 'lag measurement works again');
+      if (this.failing)
+        this.logger.info({ event: 'sink_lag_recovered' }, 'lag measurement works again');
       this.failing = false;
     } catch (error) {
       if (!this.failing) {

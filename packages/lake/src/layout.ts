@@ -18,7 +18,13 @@ export function bucketOf(tsMs: number): string {
   return `dt=${y}-${m}-${day}/hour=${h}`;
 }
 
-export function dataKey(topic: string, partition: number, first: bigint, last: bigint, bucket: string): string {
+export function dataKey(
+  topic: string,
+  partition: number,
+  first: bigint,
+  last: bigint,
+  bucket: string,
+): string {
   return `${topic}/${bucket}/${topic}-p${partition}-${pad(first)}-${pad(last)}.parquet`;
 }
 

@@ -13,7 +13,11 @@ export interface LossRecord {
   readonly partition: number;
   readonly first: string;
   readonly last: string;
-  readonly files: readonly { readonly key: string; readonly rows_expected: number; readonly rows_read: number }[];
+  readonly files: readonly {
+    readonly key: string;
+    readonly rows_expected: number;
+    readonly rows_read: number;
+  }[];
   /** Rows lost; for a gap no range recorded, the number of offsets (an upper bound: offsets may have holes). */
   readonly lost_rows: number;
   /**
@@ -27,8 +31,12 @@ export interface LossRecord {
 
 /** Records a loss once (a replay of the same range finds it and leaves it as it is). */
 export async function recordLoss(store: ObjectStore, loss: LossRecord): Promise<void> {
-  await store.put(lossKey(loss.topic, loss.partition, BigInt(loss.first)), Buffer.from(JSON.stringify(loss)), {
-    ifAbsent: true,
-    contentType: 'application/json',
-  });
+  await store.put(
+    lossKey(loss.topic, loss.partition, BigInt(loss.first)),
+    Buffer.from(JSON.stringify(loss)),
+    {
+      ifAbsent: true,
+      contentType: 'application/json',
+    },
+  );
 }

@@ -4,15 +4,31 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export function createSinkMetrics(registry: Registry) {
   const registers = [registry];
   return {
-    recordsRead: new Counter({ name: 'loglake_sink_records_read_total', help: 'Records read from Kafka.', registers }),
-    bytesRead: new Counter({ name: 'loglake_sink_bytes_read_total', help: 'Bytes of record values read from Kafka.', registers }),
+    recordsRead: new Counter({
+      name: 'loglake_sink_records_read_total',
+      help: 'Records read from Kafka.',
+      registers,
+    }),
+    bytesRead: new Counter({
+      name: 'loglake_sink_bytes_read_total',
+      help: 'Bytes of record values read from Kafka.',
+      registers,
+    }),
     rowsWritten: new Counter({
       name: 'loglake_sink_rows_written_total',
       help: 'Rows in Parquet objects that are durable in the lake (counted once the whole flush is).',
       registers,
     }),
-    bytesWritten: new Counter({ name: 'loglake_sink_bytes_written_total', help: 'Bytes of Parquet objects written.', registers }),
-    filesWritten: new Counter({ name: 'loglake_sink_files_written_total', help: 'Parquet objects written.', registers }),
+    bytesWritten: new Counter({
+      name: 'loglake_sink_bytes_written_total',
+      help: 'Bytes of Parquet objects written.',
+      registers,
+    }),
+    filesWritten: new Counter({
+      name: 'loglake_sink_files_written_total',
+      help: 'Parquet objects written.',
+      registers,
+    }),
     flushes: new Counter({
       name: 'loglake_sink_flushes_total',
       help: 'Flushes (cuts of a partition range), by the trigger that closed them.',
@@ -37,10 +53,26 @@ export function createSinkMetrics(registry: Registry) {
       buckets: [10, 100, 1e3, 1e4, 1e5, 1e6],
       registers,
     }),
-    bufferedBytes: new Gauge({ name: 'loglake_sink_buffered_bytes', help: 'Bytes of record values held in memory: open ranges and cut ranges not yet encoded.', registers }),
-    bufferBudgetBytes: new Gauge({ name: 'loglake_sink_buffer_budget_bytes', help: 'The configured memory budget for buffered bytes.', registers }),
-    flushesInFlight: new Gauge({ name: 'loglake_sink_flushes_in_flight', help: 'Flushes being encoded or written (at most SINK_MAX_FLUSHES_IN_FLIGHT); cut ranges beyond it wait.', registers }),
-    pausedPartitions: new Gauge({ name: 'loglake_sink_paused_partitions', help: 'Assigned partitions not fetching: flushes at their limit, memory over budget, or a partition waiting for its intent chain.', registers }),
+    bufferedBytes: new Gauge({
+      name: 'loglake_sink_buffered_bytes',
+      help: 'Bytes of record values held in memory: open ranges and cut ranges not yet encoded.',
+      registers,
+    }),
+    bufferBudgetBytes: new Gauge({
+      name: 'loglake_sink_buffer_budget_bytes',
+      help: 'The configured memory budget for buffered bytes.',
+      registers,
+    }),
+    flushesInFlight: new Gauge({
+      name: 'loglake_sink_flushes_in_flight',
+      help: 'Flushes being encoded or written (at most SINK_MAX_FLUSHES_IN_FLIGHT); cut ranges beyond it wait.',
+      registers,
+    }),
+    pausedPartitions: new Gauge({
+      name: 'loglake_sink_paused_partitions',
+      help: 'Assigned partitions not fetching: flushes at their limit, memory over budget, or a partition waiting for its intent chain.',
+      registers,
+    }),
     uploadRetries: new Counter({
       name: 'loglake_sink_upload_retries_total',
       help: 'Retries of lake writes (intent, object, dead letters) after a failure.',
@@ -51,7 +83,11 @@ export function createSinkMetrics(registry: Registry) {
       help: 'Records of recorded ranges that were gone from Kafka (retention) before their objects were written; see _loglake/losses/.',
       registers,
     }),
-    deadLetters: new Counter({ name: 'loglake_sink_dead_letters_total', help: 'Records sent to the dead-letter topic.', registers }),
+    deadLetters: new Counter({
+      name: 'loglake_sink_dead_letters_total',
+      help: 'Records sent to the dead-letter topic.',
+      registers,
+    }),
     intentsFollowed: new Counter({
       name: 'loglake_sink_intents_followed_total',
       help: 'Flushes that found their cut already recorded (a replay after a crash or a rebalance).',
@@ -72,7 +108,11 @@ export function createSinkMetrics(registry: Registry) {
       help: 'The configured age at which a file closes; freshness stays near it when all is well.',
       registers,
     }),
-    assignedPartitions: new Gauge({ name: 'loglake_sink_assigned_partitions', help: 'Partitions this instance owns.', registers }),
+    assignedPartitions: new Gauge({
+      name: 'loglake_sink_assigned_partitions',
+      help: 'Partitions this instance owns.',
+      registers,
+    }),
     lagRecords: new Gauge({
       name: 'loglake_sink_consumer_lag_records',
       help: "Log end offset minus the group's committed offset, per partition of the topic (every instance reports all).",

@@ -99,7 +99,8 @@ export class PartitionWriter {
     if (this.closed) return;
     this.buffer = new RangeBuffer(this.partition, found.start);
     if (found.intent) this.buffer.fixEnd({ kind: 'intent', last: BigInt(found.intent.last) });
-    else if (found.nextRecorded !== null) this.buffer.fixEnd({ kind: 'chain', last: found.nextRecorded - 1n });
+    else if (found.nextRecorded !== null)
+      this.buffer.fixEnd({ kind: 'chain', last: found.nextRecorded - 1n });
     this.host.consumer.seek(topic, this.partition, found.start.toString());
     this.state = 'ready';
     logger.info(
@@ -117,7 +118,11 @@ export class PartitionWriter {
   }
 
   /** Offsets between the chain's head and where reading starts that no range will ever hold. */
-  private async recordGap(gap: { first: bigint; last: bigint }, from: bigint, logStart: bigint): Promise<void> {
+  private async recordGap(
+    gap: { first: bigint; last: bigint },
+    from: bigint,
+    logStart: bigint,
+  ): Promise<void> {
     const { ctx, logger, topic, metrics } = this.host;
     const offsets = Number(gap.last - gap.first + 1n);
     const reason = from === logStart ? 'retention' : 'reset';
@@ -139,8 +144,16 @@ export class PartitionWriter {
     );
     metrics.lostRecords.inc(offsets);
     logger.error(
-      { event: 'sink_offsets_skipped', partition: this.partition, first: gap.first.toString(), last: gap.last.toString(), reason },
-      reason === 'retention' ? 'records were deleted from Kafka before the sink read them' : "the group's offset was moved past unwritten records",
+      {
+        event: 'sink_offsets_skipped',
+        partition: this.partition,
+        first: gap.first.toString(),
+        last: gap.last.toString(),
+        reason,
+      },
+      reason === 'retention'
+        ? 'records were deleted from Kafka before the sink read them'
+        : "the group's offset was moved past unwritten records",
     );
   }
 
@@ -225,10 +238,12 @@ export class PartitionWriter {
     const lookup: Promise<void> = ctx
       .retry(() => readIntent(ctx.store, topic, this.partition, first), stale)
       .then((intent) => {
-        if (stale() === null && intent) this.buffer.fixEnd({ kind: 'intent', last: BigInt(intent.last) });
+        if (stale() === null && intent)
+          this.buffer.fixEnd({ kind: 'intent', last: BigInt(intent.last) });
       })
       .catch((error: unknown) => {
-        if (!(error instanceof Abandoned)) logger.error({ event: 'sink_intent_lookup_failed', err: error }, 'intent lookup failed');
+        if (!(error instanceof Abandoned))
+          logger.error({ event: 'sink_intent_lookup_failed', err: error }, 'intent lookup failed');
       })
       .finally(() => {
         if (this.lookup !== lookup) return;
@@ -250,7 +265,12 @@ export class PartitionWriter {
       if (result.status === 'conflict') {
         metrics.intentConflicts.inc();
         logger.warn(
-          { event: 'sink_intent_conflict', partition: this.partition, first: range.first.toString(), theirs: result.existing.last },
+          {
+            event: 'sink_intent_conflict',
+            partition: this.partition,
+            first: range.first.toString(),
+            theirs: result.existing.last,
+          },
           'a different cut is recorded: reading the partition again from there',
         );
         this.reread(range.first, result.existing);
@@ -260,7 +280,13 @@ export class PartitionWriter {
       recordDurableFlush(metrics, result);
       if (result.lostRows > 0) {
         logger.error(
-          { event: 'sink_rows_lost', partition: this.partition, first: range.first.toString(), last: range.last.toString(), rows: result.lostRows },
+          {
+            event: 'sink_rows_lost',
+            partition: this.partition,
+            first: range.first.toString(),
+            last: range.last.toString(),
+            rows: result.lostRows,
+          },
           'records of a recorded range are gone from Kafka and its objects were never written',
         );
       }
@@ -284,7 +310,10 @@ export class PartitionWriter {
       metrics.flushDuration.observe((performance.now() - started) / 1000);
     } catch (error) {
       if (!(error instanceof Abandoned)) {
-        logger.error({ event: 'sink_flush_failed', err: error, partition: this.partition }, 'flush failed; reading again');
+        logger.error(
+          { event: 'sink_flush_failed', err: error, partition: this.partition },
+          'flush failed; reading again',
+        );
         this.reread(flush.range.first, null);
       }
     } finally {
@@ -315,11 +344,19 @@ export class PartitionWriter {
       const { topic, consumer, metrics, logger } = this.host;
       const offset = pending.offset.toString();
       try {
-        await consumer.commit([{ topic, partition: this.partition, offset, metadata: pending.metadata }]);
+        await consumer.commit([
+          { topic, partition: this.partition, offset, metadata: pending.metadata },
+        ]);
         if (this.pendingCommit === pending) this.pendingCommit = null;
-        metrics.committedOffset.set({ topic, partition: String(this.partition) }, Number(pending.offset));
+        metrics.committedOffset.set(
+          { topic, partition: String(this.partition) },
+          Number(pending.offset),
+        );
       } catch (error) {
-        logger.warn({ event: 'sink_commit_failed', partition: this.partition, offset, err: String(error) }, 'commit failed; will retry');
+        logger.warn(
+          { event: 'sink_commit_failed', partition: this.partition, offset, err: String(error) },
+          'commit failed; will retry',
+        );
       }
       this.notifyIdle();
     });

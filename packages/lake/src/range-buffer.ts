@@ -96,7 +96,14 @@ export class RangeBuffer {
     return this.oldestAt;
   }
 
-  add(offset: bigint, ts: number, line: string, receivedAt: number | null, now: number, bytes: number): void {
+  add(
+    offset: bigint,
+    ts: number,
+    line: string,
+    receivedAt: number | null,
+    now: number,
+    bytes: number,
+  ): void {
     this.touch(offset, now);
     const bucket = bucketOf(ts);
     let rows = this.buckets.get(bucket);

@@ -27,7 +27,9 @@ async function foreignIntent(first: number, last: number, partition = 0): Promis
     partition,
     first: String(first),
     last: String(last),
-    files: [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, n]) => ({ key, rows: n })),
+    files: [...rows.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([key, n]) => ({ key, rows: n })),
     dead_letters: 0,
     created_at: new Date().toISOString(),
     writer: 'other',
@@ -59,7 +61,10 @@ describe('LakeSink against another writer’s cuts (findings 1 and 2)', () => {
     const s = await h.start('a', [0], { flushMaxRows: 10 });
     s.gated.hold(isIntent);
     // Both ranges 0..9 and 10..19 are cut before the other writer's cuts appear.
-    await until('two cuts', async () => (await s.metrics.flushes.get()).values.reduce((n, v) => n + v.value, 0) >= 2);
+    await until(
+      'two cuts',
+      async () => (await s.metrics.flushes.get()).values.reduce((n, v) => n + v.value, 0) >= 2,
+    );
     await s.gated.whenHeld(1);
     await foreignIntent(0, 4);
     await foreignIntent(5, 9);
@@ -69,7 +74,9 @@ describe('LakeSink against another writer’s cuts (findings 1 and 2)', () => {
     expect(await h.expectExactlyOnce(0, 0, 25)).toEqual([]);
     // Never committed past a range whose objects are not in the lake.
     const { keys } = await h.lake();
-    expect(keys.some((k) => k.includes('-00000000000000000000-00000000000000000004.parquet'))).toBe(true);
+    expect(keys.some((k) => k.includes('-00000000000000000000-00000000000000000004.parquet'))).toBe(
+      true,
+    );
   });
 
   it('a later range is never recorded before the earlier one is known to be ours (no duplicates)', async () => {
@@ -109,7 +116,8 @@ describe('LakeSink with a zombie beside a live writer', () => {
     a.consumer.assign([], { evicted: true });
     b.consumer.assign([0, 1]);
     await until('all committed', () => h.broker.allCommitted());
-    for (const p of [0, 1]) expect(await h.expectExactlyOnce(p, 0, p === 0 ? 130 : 100)).toEqual([]);
+    for (const p of [0, 1])
+      expect(await h.expectExactlyOnce(p, 0, p === 0 ? 130 : 100)).toEqual([]);
     expect(await gauge(b, 'pausedPartitions')).toBe(0);
   });
 });
@@ -134,7 +142,11 @@ describe('LakeSink rebalanced while flushes are at their limit (finding 3)', () 
   it('never runs more flushes than the limit, whatever cuts them (finding 11)', async () => {
     h = new Harness(3);
     for (let p = 0; p < 3; p += 1) h.produce(p, 0, 40);
-    const s = await h.start('a', [0, 1, 2], { flushMaxRows: 3, maxFlushesInFlight: 2, flushMaxAgeMs: 5 });
+    const s = await h.start('a', [0, 1, 2], {
+      flushMaxRows: 3,
+      maxFlushesInFlight: 2,
+      flushMaxAgeMs: 5,
+    });
     let maxInFlight = 0;
     s.gated.hold(isData);
     for (let i = 0; i < 20; i += 1) {
@@ -191,7 +203,10 @@ describe('LakeSink memory (findings 4 and 7)', () => {
     await s.gated.whenHeld(1);
     s.consumer.assign([0]);
     s.gated.release();
-    await until('drained', async () => (await gauge(s, 'flushesInFlight')) === 0 && s.gated.held === 0);
+    await until(
+      'drained',
+      async () => (await gauge(s, 'flushesInFlight')) === 0 && s.gated.held === 0,
+    );
     await until('budget empty', async () => (await gauge(s, 'bufferedBytes')) === 0);
     expect(h.broker.deadLetters).toHaveLength(2);
   });
@@ -231,7 +246,10 @@ describe('LakeSink replays against retention (finding 5)', () => {
     await until('committed to 60', () => h.broker.committed.get(0)?.offset === 60n);
     const lost = Array.from({ length: 50 }, (_, n) => n);
     expect(await h.expectExactlyOnce(0, 0, 60, lost)).toEqual([]);
-    const loss = JSON.parse((await h.local.get(lossKey(TOPIC, 0, 0n))).toString()) as { lost_rows: number; reason: string };
+    const loss = JSON.parse((await h.local.get(lossKey(TOPIC, 0, 0n))).toString()) as {
+      lost_rows: number;
+      reason: string;
+    };
     expect(loss).toMatchObject({ lost_rows: 50, reason: 'retention' });
     expect((await b.metrics.lostRecords.get()).values[0]?.value).toBe(50);
   });
@@ -252,13 +270,18 @@ describe('LakeSink replays against retention (finding 5)', () => {
 describe('LakeSink poison the encoder refuses (finding 6)', () => {
   it('dead-letters records DuckDB refuses and moves the partition on', async () => {
     h = new Harness(1);
-    const dupKey = event(0, 2).replace('"event_type":"click"', '"event_type":"click","event_type":"x"');
+    const dupKey = event(0, 2).replace(
+      '"event_type":"click"',
+      '"event_type":"click","event_type":"x"',
+    );
     const surrogate = event(0, 4).slice(0, -1) + ',"extra":{"m":"\\ud800"}}';
     h.broker.produce(0, [event(0, 0), event(0, 1), dupKey, event(0, 3), surrogate, event(0, 5)]);
     const encoder = await createDuckDbEncoder({ codec: 'zstd', threads: 1, memoryLimitMb: 128 });
     await h.start('a', [0], { flushMaxRows: 6 }, encoder);
     await until('committed to 6', () => h.broker.committed.get(0)?.offset === 6n);
-    expect(h.broker.deadLetters.map((d) => (JSON.parse(String(d.value)) as { offset: string }).offset)).toEqual(['2', '4']);
+    expect(
+      h.broker.deadLetters.map((d) => (JSON.parse(String(d.value)) as { offset: string }).offset),
+    ).toEqual(['2', '4']);
     const intent = JSON.parse((await h.local.get(intentKey(TOPIC, 0, 0n))).toString()) as Intent;
     expect(intent.files.reduce((n, f) => n + f.rows, 0)).toBe(4);
     expect(intent.dead_letters).toBe(2);

@@ -1,6 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { errorMessage, LoglakeError, type Logger } from '@loglake/core';
-import type { BatchControls, ConsumedBatch, KafkaAdmin, KafkaConsumer, KafkaProducer } from '@loglake/kafka';
+import type {
+  BatchControls,
+  ConsumedBatch,
+  KafkaAdmin,
+  KafkaConsumer,
+  KafkaProducer,
+} from '@loglake/kafka';
 import type { ObjectStore } from '@loglake/object-store';
 import type { ParquetEncoder } from './encoder.ts';
 import { FlushSlots } from './flush-slots.ts';
@@ -67,8 +73,12 @@ export class LakeSink {
     private readonly deps: SinkDeps,
   ) {
     const { metrics } = deps;
-    this.budget = new MemoryBudget(options.memoryBudgetBytes, (held) => metrics.bufferedBytes.set(held));
-    this.slots = new FlushSlots(options.maxFlushesInFlight, () => metrics.flushesInFlight.set(this.slots.inFlight));
+    this.budget = new MemoryBudget(options.memoryBudgetBytes, (held) =>
+      metrics.bufferedBytes.set(held),
+    );
+    this.slots = new FlushSlots(options.maxFlushesInFlight, () =>
+      metrics.flushesInFlight.set(this.slots.inFlight),
+    );
     const ctx: FlushContext = {
       topic: options.topic,
       dlqTopic: options.dlqTopic,
@@ -106,27 +116,41 @@ export class LakeSink {
     await admin.connect();
     const topics = await admin.listTopics();
     for (const t of [this.options.topic, this.options.dlqTopic]) {
-      if (!topics.includes(t)) throw new LoglakeError('LOGLAKE_CONFIG_INVALID', `topic ${t} does not exist`);
+      if (!topics.includes(t))
+        throw new LoglakeError('LOGLAKE_CONFIG_INVALID', `topic ${t} does not exist`);
     }
     await this.deps.dlqProducer.connect();
     await consumer.connect();
     await consumer.subscribe(this.options.topic, { fromBeginning: true });
-    consumer.onGroupJoin((assignment, memberId) => this.onAssignment(assignment[this.options.topic] ?? [], memberId));
+    consumer.onGroupJoin((assignment, memberId) =>
+      this.onAssignment(assignment[this.options.topic] ?? [], memberId),
+    );
     consumer.onCrash((error, willRestart) => {
-      logger.error({ event: 'sink_consumer_crash', err: error, will_restart: willRestart }, 'consumer crashed');
+      logger.error(
+        { event: 'sink_consumer_crash', err: error, will_restart: willRestart },
+        'consumer crashed',
+      );
     });
     const tick = Math.max(100, Math.min(1000, Math.floor(this.options.flushMaxAgeMs / 4)));
     this.timer = setInterval(() => this.onTick(), tick);
     await consumer.run((batch, controls) => this.onBatch(batch, controls));
     const { topic, groupId, lagIntervalMs } = this.options;
-    this.lag = new LagMonitor(admin, this.deps.metrics, logger, { topic, groupId, intervalMs: lagIntervalMs ?? 5000 });
+    this.lag = new LagMonitor(admin, this.deps.metrics, logger, {
+      topic,
+      groupId,
+      intervalMs: lagIntervalMs ?? 5000,
+    });
     this.lag.start();
-    logger.info({ event: 'sink_started', store: store.url, topic: this.options.topic }, 'consuming');
+    logger.info(
+      { event: 'sink_started', store: store.url, topic: this.options.topic },
+      'consuming',
+    );
   }
 
   /** SIGTERM: stop taking records, cut what is buffered, wait until durable and committed, leave the group. */
   async stop(): Promise<void> {
-    const step = (name: string) => this.deps.logger.info({ event: 'sink_stop_step', step: name }, name);
+    const step = (name: string) =>
+      this.deps.logger.info({ event: 'sink_stop_step', step: name }, name);
     // No new records are taken from here on (onBatch returns at once).
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
@@ -162,7 +186,10 @@ export class LakeSink {
       if (now.has(p) && !evicted) continue;
       w.close();
       this.writers.delete(p);
-      logger.info({ event: 'sink_partition_revoked', partition: p, evicted }, 'partition moved to another member');
+      logger.info(
+        { event: 'sink_partition_revoked', partition: p, evicted },
+        'partition moved to another member',
+      );
     }
     this.assigned = now;
     this.deps.metrics.assignedPartitions.set(now.size);
@@ -177,7 +204,9 @@ export class LakeSink {
   private async startWriters(partitions: readonly number[]): Promise<void> {
     const { admin, logger } = this.deps;
     const { groupId, topic } = this.options;
-    const writers = partitions.map((p) => this.writers.get(p)).filter((w): w is PartitionWriter => w !== undefined);
+    const writers = partitions
+      .map((p) => this.writers.get(p))
+      .filter((w): w is PartitionWriter => w !== undefined);
     const allClosed = () => (writers.every((w) => w.closed) ? 'partitions lost' : null);
     try {
       const [committed, ends] = await this.retry(
@@ -199,7 +228,11 @@ export class LakeSink {
         }),
       );
     } catch (error) {
-      if (!(error instanceof Abandoned)) logger.error({ event: 'sink_partition_start_failed', err: error }, 'partition start failed');
+      if (!(error instanceof Abandoned))
+        logger.error(
+          { event: 'sink_partition_start_failed', err: error },
+          'partition start failed',
+        );
     }
   }
 
@@ -289,7 +322,10 @@ export class LakeSink {
       abandon,
       onRetry: (error, attempt, delayMs) => {
         this.deps.metrics.uploadRetries.inc();
-        this.deps.logger.warn({ event: 'sink_retry', attempt, delay_ms: delayMs, err: errorMessage(error) }, 'lake step failed; retrying');
+        this.deps.logger.warn(
+          { event: 'sink_retry', attempt, delay_ms: delayMs, err: errorMessage(error) },
+          'lake step failed; retrying',
+        );
       },
     });
   }

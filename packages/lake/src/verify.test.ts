@@ -19,7 +19,14 @@ import {
 
 const now = 1_795_000_000_000;
 const line = (run: string, seq: number) =>
-  JSON.stringify({ event_id: `${run}-${seq}`, event_type: 't', ts: now, received_at: now, source: 's', extra: { run_id: run, seq } });
+  JSON.stringify({
+    event_id: `${run}-${seq}`,
+    event_type: 't',
+    ts: now,
+    received_at: now,
+    source: 's',
+    extra: { run_id: run, seq },
+  });
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -45,13 +52,29 @@ async function lakeWith(files: (string[] | { hour: string; lines: string[] })[])
 
 describe('verifyRun', () => {
   it('finds a complete run complete, and ignores other runs', async () => {
-    const store = await lakeWith([[1, 2, 3].map((s) => line('a', s)), [4, 5].map((s) => line('a', s)).concat(line('b', 1))]);
-    expect(await verifyRun(store, 't', 'a', 5)).toMatchObject({ expected: 5, found: 5, missing: 0, duplicated: 0, files_read: 2 });
+    const store = await lakeWith([
+      [1, 2, 3].map((s) => line('a', s)),
+      [4, 5].map((s) => line('a', s)).concat(line('b', 1)),
+    ]);
+    expect(await verifyRun(store, 't', 'a', 5)).toMatchObject({
+      expected: 5,
+      found: 5,
+      missing: 0,
+      duplicated: 0,
+      files_read: 2,
+    });
   });
 
   it('catches an injected loss and an injected duplicate', async () => {
-    const store = await lakeWith([[1, 2, 4].map((s) => line('a', s)), [4, 5].map((s) => line('a', s))]);
-    expect(await verifyRun(store, 't', 'a', 5)).toMatchObject({ found: 4, missing: 1, duplicated: 1 });
+    const store = await lakeWith([
+      [1, 2, 4].map((s) => line('a', s)),
+      [4, 5].map((s) => line('a', s)),
+    ]);
+    expect(await verifyRun(store, 't', 'a', 5)).toMatchObject({
+      found: 4,
+      missing: 1,
+      duplicated: 1,
+    });
   });
 
   it('reads only the folders it is given', async () => {
@@ -59,7 +82,9 @@ describe('verifyRun', () => {
       { hour: '00', lines: [1, 2].map((s) => line('a', s)) },
       { hour: '01', lines: [3].map((s) => line('a', s)) },
     ]);
-    expect(await verifyRun(store, 't', 'a', 3, { prefixes: ['t/dt=2026-11-18/hour=01/'] })).toMatchObject({
+    expect(
+      await verifyRun(store, 't', 'a', 3, { prefixes: ['t/dt=2026-11-18/hour=01/'] }),
+    ).toMatchObject({
       found: 1,
       missing: 2,
       files_read: 1,
@@ -70,17 +95,41 @@ describe('verifyRun', () => {
 });
 
 describe('parseRunSummary', () => {
-  const summary = { run_id: 'r1', profile: 'tracking', planned: 100, sent: 100, accepted: 98, rejected: 2, seconds: 1.2 };
+  const summary = {
+    run_id: 'r1',
+    profile: 'tracking',
+    planned: 100,
+    sent: 100,
+    accepted: 98,
+    rejected: 2,
+    seconds: 1.2,
+  };
 
   it("takes the run and its accepted count from the generator's last JSON line, past pnpm's banner", () => {
-    const text = ['', '> loglake@ generate /work/main', '> tsx services/generator/src/main.ts', '', JSON.stringify(summary), ''].join('\n');
-    expect(parseRunSummary(text)).toEqual({ run_id: 'r1', expected: 98, started_at: null, ended_at: null });
+    const text = [
+      '',
+      '> loglake@ generate /work/main',
+      '> tsx services/generator/src/main.ts',
+      '',
+      JSON.stringify(summary),
+      '',
+    ].join('\n');
+    expect(parseRunSummary(text)).toEqual({
+      run_id: 'r1',
+      expected: 98,
+      started_at: null,
+      ended_at: null,
+    });
   });
 
   it('takes the last line with a run_id, and the time span when the summary has one', () => {
     const text = [
       JSON.stringify({ ...summary, run_id: 'older' }),
-      JSON.stringify({ ...summary, started_at: '2026-11-18T10:00:00.000Z', ended_at: 1_795_000_000_000 }),
+      JSON.stringify({
+        ...summary,
+        started_at: '2026-11-18T10:00:00.000Z',
+        ended_at: 1_795_000_000_000,
+      }),
       JSON.stringify({ level: 30, msg: 'not a summary' }),
       '{ broken',
     ].join('\n');
@@ -112,22 +161,30 @@ describe('parseRunSummary', () => {
 
 describe('hour folders of a run', () => {
   it('lists every UTC hour the span touches, both ends included', () => {
-    expect(hourPrefixes('t', Date.parse('2026-11-18T23:10:00Z'), Date.parse('2026-11-19T01:00:00Z'))).toEqual([
-      't/dt=2026-11-18/hour=23/',
-      't/dt=2026-11-19/hour=00/',
-      't/dt=2026-11-19/hour=01/',
-    ]);
-    expect(hourPrefixes('t', Date.parse('2026-11-18T05:00:00Z'), Date.parse('2026-11-18T05:59:59Z'))).toEqual(['t/dt=2026-11-18/hour=05/']);
+    expect(
+      hourPrefixes('t', Date.parse('2026-11-18T23:10:00Z'), Date.parse('2026-11-19T01:00:00Z')),
+    ).toEqual(['t/dt=2026-11-18/hour=23/', 't/dt=2026-11-19/hour=00/', 't/dt=2026-11-19/hour=01/']);
+    expect(
+      hourPrefixes('t', Date.parse('2026-11-18T05:00:00Z'), Date.parse('2026-11-18T05:59:59Z')),
+    ).toEqual(['t/dt=2026-11-18/hour=05/']);
   });
 
   it('pads the span by how late and early event times can be, or reads the whole topic without a span', () => {
-    const run = { run_id: 'r', expected: 1, started_at: Date.parse('2026-11-18T10:30:00Z'), ended_at: Date.parse('2026-11-18T10:31:00Z') };
+    const run = {
+      run_id: 'r',
+      expected: 1,
+      started_at: Date.parse('2026-11-18T10:30:00Z'),
+      ended_at: Date.parse('2026-11-18T10:31:00Z'),
+    };
     expect(runFolders('t', run, { pastMs: 2 * 3_600_000, futureMs: 0 })).toEqual([
       't/dt=2026-11-18/hour=08/',
       't/dt=2026-11-18/hour=09/',
       't/dt=2026-11-18/hour=10/',
     ]);
-    expect(runFolders('t', run, { pastMs: 0, futureMs: 30 * 60_000 })).toEqual(['t/dt=2026-11-18/hour=10/', 't/dt=2026-11-18/hour=11/']);
+    expect(runFolders('t', run, { pastMs: 0, futureMs: 30 * 60_000 })).toEqual([
+      't/dt=2026-11-18/hour=10/',
+      't/dt=2026-11-18/hour=11/',
+    ]);
     expect(runFolders('t', { ...run, ended_at: null }, { pastMs: 0, futureMs: 0 })).toBeNull();
   });
 });
@@ -147,7 +204,10 @@ function fakeKafka(ends: Record<number, [low: number, high: number]>) {
       }));
     },
     async committedOffsets() {
-      return Object.keys(ends).map((p) => ({ partition: Number(p), offset: String(committed.get(Number(p)) ?? -1) }));
+      return Object.keys(ends).map((p) => ({
+        partition: Number(p),
+        offset: String(committed.get(Number(p)) ?? -1),
+      }));
     },
   };
   return { reader, committed };
@@ -158,7 +218,11 @@ describe('waitForCommits', () => {
     const { reader, committed } = fakeKafka({ 0: [0, 50], 1: [10, 30], 2: [5, 5] });
     let t = 0;
     const progress: [number, number][] = [];
-    const steps = [() => committed.set(0, 20), () => committed.set(1, 30), () => committed.set(0, 50)];
+    const steps = [
+      () => committed.set(0, 20),
+      () => committed.set(1, 30),
+      () => committed.set(0, 50),
+    ];
     const wait = await waitForCommits(reader, {
       topic: 't',
       group: 'g',
@@ -199,7 +263,12 @@ describe('waitForCommits', () => {
     });
     expect(wait).toMatchObject({ caught_up: false, behind: 10, waited_s: 5 });
     // A new wait starts from the end offsets as they are then (100 more records were produced).
-    const once = await waitForCommits(reader, { topic: 't', group: 'g', timeoutMs: 0, sleep: () => Promise.reject(new Error('slept')) });
+    const once = await waitForCommits(reader, {
+      topic: 't',
+      group: 'g',
+      timeoutMs: 0,
+      sleep: () => Promise.reject(new Error('slept')),
+    });
     expect(once).toMatchObject({ caught_up: false, behind: 110 });
     expect(once.committed.get(0)).toBe(40n);
   });
@@ -216,7 +285,13 @@ describe('verifyReport', () => {
     files_read: 2,
   };
   const clean = { ok: true, findings: [] } as unknown as AuditReport;
-  const wait = { group: 'g', caught_up: true, behind: 0, waited_s: 1.5, committed: new Map([[0, 3n]]) };
+  const wait = {
+    group: 'g',
+    caught_up: true,
+    behind: 0,
+    waited_s: 1.5,
+    committed: new Map([[0, 3n]]),
+  };
 
   it('passes a complete run in a lake without findings, and prints no bigints', () => {
     const { report, ok } = verifyReport(run, ['t/dt=2026-11-18/hour=00/'], wait, clean);
@@ -237,6 +312,10 @@ describe('verifyReport', () => {
     const findings = [{ kind: 'gap' }, { kind: 'missing_object' }, { kind: 'gap' }];
     const dirty = verifyReport(run, null, wait, { ok: false, findings } as unknown as AuditReport);
     expect(dirty.ok).toBe(false);
-    expect(dirty.report.audit).toEqual({ ok: false, findings: 3, kinds: { gap: 2, missing_object: 1 } });
+    expect(dirty.report.audit).toEqual({
+      ok: false,
+      findings: 3,
+      kinds: { gap: 2, missing_object: 1 },
+    });
   });
 });

@@ -38,7 +38,8 @@ export interface RunRef {
 const HOUR_MS = 3_600_000;
 
 function epochMs(value: unknown): number | null {
-  const ms = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  const ms =
+    typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : Number.NaN;
   return Number.isFinite(ms) ? ms : null;
 }
 
@@ -59,9 +60,17 @@ export function parseRunSummary(text: string): RunRef {
     const s = value as Record<string, unknown>;
     if (typeof s.run_id !== 'string' || s.run_id === '') continue;
     if (!Number.isSafeInteger(s.accepted) || (s.accepted as number) < 0) {
-      throw new LoglakeError('LOGLAKE_CONFIG_INVALID', `the summary of run ${s.run_id} has no "accepted" count`);
+      throw new LoglakeError(
+        'LOGLAKE_CONFIG_INVALID',
+        `the summary of run ${s.run_id} has no "accepted" count`,
+      );
     }
-    return { run_id: s.run_id, expected: s.accepted as number, started_at: epochMs(s.started_at), ended_at: epochMs(s.ended_at) };
+    return {
+      run_id: s.run_id,
+      expected: s.accepted as number,
+      started_at: epochMs(s.started_at),
+      ended_at: epochMs(s.ended_at),
+    };
   }
   throw new LoglakeError(
     'LOGLAKE_CONFIG_INVALID',
@@ -72,7 +81,8 @@ export function parseRunSummary(text: string): RunRef {
 /** `<topic>/dt=…/hour=…/` of every UTC hour from `fromMs` to `toMs`, both included. */
 export function hourPrefixes(topic: string, fromMs: number, toMs: number): string[] {
   const out: string[] = [];
-  for (let t = Math.floor(fromMs / HOUR_MS) * HOUR_MS; t <= toMs; t += HOUR_MS) out.push(`${topic}/${bucketOf(t)}/`);
+  for (let t = Math.floor(fromMs / HOUR_MS) * HOUR_MS; t <= toMs; t += HOUR_MS)
+    out.push(`${topic}/${bucketOf(t)}/`);
   return out;
 }
 
@@ -90,8 +100,15 @@ export function runFolders(topic: string, run: RunRef, window: EventTimeWindow):
 
 /** The two offset reads a commit wait needs (a KafkaAdmin has them). */
 export interface OffsetsReader {
-  topicOffsets(topic: string): Promise<readonly { readonly partition: number; readonly low: string; readonly high: string }[]>;
-  committedOffsets(groupId: string, topic: string): Promise<readonly { readonly partition: number; readonly offset: string }[]>;
+  topicOffsets(
+    topic: string,
+  ): Promise<
+    readonly { readonly partition: number; readonly low: string; readonly high: string }[]
+  >;
+  committedOffsets(
+    groupId: string,
+    topic: string,
+  ): Promise<readonly { readonly partition: number; readonly offset: string }[]>;
 }
 
 export interface CommitWaitOptions {
@@ -101,7 +118,11 @@ export interface CommitWaitOptions {
   readonly timeoutMs: number;
   readonly pollMs?: number;
   /** After each poll that is not the last: records to go, time so far, the committed offsets read. */
-  readonly onProgress?: (behind: number, elapsedMs: number, committed: ReadonlyMap<number, bigint>) => void;
+  readonly onProgress?: (
+    behind: number,
+    elapsedMs: number,
+    committed: ReadonlyMap<number, bigint>,
+  ) => void;
   readonly clock?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -120,7 +141,10 @@ export interface CommitWait {
  * Waits until the group has committed up to the topic's end offsets as they are now (records
  * produced later do not hold it up), or `timeoutMs` passed.
  */
-export async function waitForCommits(admin: OffsetsReader, o: CommitWaitOptions): Promise<CommitWait> {
+export async function waitForCommits(
+  admin: OffsetsReader,
+  o: CommitWaitOptions,
+): Promise<CommitWait> {
   const clock = o.clock ?? Date.now;
   const pause = o.sleep ?? ((ms: number) => sleep(ms));
   const started = clock();
@@ -136,7 +160,13 @@ export async function waitForCommits(admin: OffsetsReader, o: CommitWaitOptions)
     }
     const elapsed = clock() - started;
     if (behind === 0 || elapsed >= o.timeoutMs) {
-      return { group: o.group, caught_up: behind === 0, behind, waited_s: +(elapsed / 1000).toFixed(1), committed };
+      return {
+        group: o.group,
+        caught_up: behind === 0,
+        behind,
+        waited_s: +(elapsed / 1000).toFixed(1),
+        committed,
+      };
     }
     o.onProgress?.(behind, elapsed, committed);
     await pause(Math.min(o.pollMs ?? 1000, o.timeoutMs - elapsed));
@@ -144,7 +174,11 @@ export async function waitForCommits(admin: OffsetsReader, o: CommitWaitOptions)
 }
 
 /** Copies the Parquet objects under `prefixes` to `dir`; returns each local path's visibility time. */
-async function download(store: ObjectStore, prefixes: readonly string[], dir: string): Promise<Map<string, number>> {
+async function download(
+  store: ObjectStore,
+  prefixes: readonly string[],
+  dir: string,
+): Promise<Map<string, number>> {
   const visibleAt = new Map<string, number>();
   for (const prefix of new Set(prefixes)) {
     for await (const o of store.list(prefix)) {
@@ -163,22 +197,35 @@ async function rows(c: DuckDBConnection, sql: string): Promise<Record<string, un
 }
 
 /** Counts the run's sequence numbers in the downloaded objects, and the delay of each row. */
-async function queryRun(c: DuckDBConnection, dir: string, runId: string, expected: number | null, visibleAt: Map<string, number>) {
+async function queryRun(
+  c: DuckDBConnection,
+  dir: string,
+  runId: string,
+  expected: number | null,
+  visibleAt: Map<string, number>,
+) {
   await c.run(
     `CREATE TABLE run AS SELECT CAST(json_extract(extra, '$.seq') AS BIGINT) AS seq, epoch_ms(received_at) AS received_ms, filename
      FROM read_parquet('${join(dir, '**', '*.parquet').replaceAll("'", "''")}', filename = true)
      WHERE json_extract_string(extra, '$.run_id') = '${runId.replaceAll("'", "''")}'`,
   );
-  const [agg] = await rows(c, `SELECT count(*)::BIGINT n, count(DISTINCT seq)::BIGINT d, max(seq)::BIGINT m FROM run`);
+  const [agg] = await rows(
+    c,
+    `SELECT count(*)::BIGINT n, count(DISTINCT seq)::BIGINT d, max(seq)::BIGINT m FROM run`,
+  );
   const want = expected ?? Number(agg?.m ?? 0);
-  const [inRange] = await rows(c, `SELECT count(DISTINCT seq)::BIGINT k FROM run WHERE seq BETWEEN 1 AND ${want}`);
+  const [inRange] = await rows(
+    c,
+    `SELECT count(DISTINCT seq)::BIGINT k FROM run WHERE seq BETWEEN 1 AND ${want}`,
+  );
   const delays: number[] = [];
   for (const r of await rows(c, `SELECT filename, received_ms FROM run`)) {
     const at = visibleAt.get(r.filename as string);
     if (at !== undefined) delays.push((at - Number(r.received_ms)) / 1000);
   }
   delays.sort((a, b) => a - b);
-  const q = (p: number) => +(delays[Math.min(delays.length - 1, Math.floor(delays.length * p))] ?? 0).toFixed(3);
+  const q = (p: number) =>
+    +(delays[Math.min(delays.length - 1, Math.floor(delays.length * p))] ?? 0).toFixed(3);
   const total = Number(agg?.n ?? 0);
   const distinct = Number(agg?.d ?? 0);
   return {
@@ -207,11 +254,23 @@ export async function verifyRun(
     const visibleAt = await download(store, options.prefixes ?? [`${topic}/`], dir);
     const delay_s = { p50: 0, p99: 0, max: 0 };
     if (visibleAt.size === 0)
-      return { run_id: runId, expected: expected ?? 0, found: 0, missing: expected ?? 0, duplicated: 0, delay_s, files_read: 0 };
+      return {
+        run_id: runId,
+        expected: expected ?? 0,
+        found: 0,
+        missing: expected ?? 0,
+        duplicated: 0,
+        delay_s,
+        files_read: 0,
+      };
     const db = await DuckDBInstance.create(':memory:');
     const c = await db.connect();
     try {
-      return { run_id: runId, ...(await queryRun(c, dir, runId, expected, visibleAt)), files_read: visibleAt.size };
+      return {
+        run_id: runId,
+        ...(await queryRun(c, dir, runId, expected, visibleAt)),
+        files_read: visibleAt.size,
+      };
     } finally {
       c.closeSync();
       db.closeSync();
@@ -226,7 +285,11 @@ export interface VerifyReport extends RunReport {
   /** The hour folders read, or null for the whole topic. */
   readonly folders: readonly string[] | null;
   readonly commits: Omit<CommitWait, 'committed'> | null;
-  readonly audit: { readonly ok: boolean; readonly findings: number; readonly kinds: Partial<Record<AuditFindingKind, number>> };
+  readonly audit: {
+    readonly ok: boolean;
+    readonly findings: number;
+    readonly kinds: Partial<Record<AuditFindingKind, number>>;
+  };
 }
 
 /** The report, and whether the run is complete and once in a lake without findings. */
@@ -238,8 +301,19 @@ export function verifyReport(
 ): { readonly report: VerifyReport; readonly ok: boolean } {
   const kinds: Partial<Record<AuditFindingKind, number>> = {};
   for (const f of audit.findings) kinds[f.kind] = (kinds[f.kind] ?? 0) + 1;
-  const commits = wait && { group: wait.group, caught_up: wait.caught_up, behind: wait.behind, waited_s: wait.waited_s };
-  const report: VerifyReport = { ...run, folders, commits, audit: { ok: audit.ok, findings: audit.findings.length, kinds } };
-  const ok = run.missing === 0 && run.duplicated === 0 && (run.found > 0 || run.expected === 0) && audit.ok;
+  const commits = wait && {
+    group: wait.group,
+    caught_up: wait.caught_up,
+    behind: wait.behind,
+    waited_s: wait.waited_s,
+  };
+  const report: VerifyReport = {
+    ...run,
+    folders,
+    commits,
+    audit: { ok: audit.ok, findings: audit.findings.length, kinds },
+  };
+  const ok =
+    run.missing === 0 && run.duplicated === 0 && (run.found > 0 || run.expected === 0) && audit.ok;
   return { report, ok };
 }

@@ -41,7 +41,9 @@ export function gatedStore(inner: ObjectStore): GatedStore {
     if (holdIf?.(op, key)) {
       await new Promise<void>((resolve) => {
         waiting.push(resolve);
-        heldWatchers = heldWatchers.filter((w) => (waiting.length >= w.n ? (w.resolve(), false) : true));
+        heldWatchers = heldWatchers.filter((w) =>
+          waiting.length >= w.n ? (w.resolve(), false) : true,
+        );
       });
       if (failIf?.(op, key)) throw new Error(`store unavailable (${op} ${key})`);
     }
@@ -62,8 +64,10 @@ export function gatedStore(inner: ObjectStore): GatedStore {
 
   const store: ObjectStore = {
     url: inner.url,
-    put: (key: string, body: Buffer, options?: PutOptions) => dataPut(key, () => inner.put(key, body, options)),
-    putFile: (key: string, path: string, options?: PutOptions) => dataPut(key, () => inner.putFile(key, path, options)),
+    put: (key: string, body: Buffer, options?: PutOptions) =>
+      dataPut(key, () => inner.put(key, body, options)),
+    putFile: (key: string, path: string, options?: PutOptions) =>
+      dataPut(key, () => inner.putFile(key, path, options)),
     get: async (key) => {
       await gate('get', key);
       return inner.get(key);
@@ -95,7 +99,9 @@ export function gatedStore(inner: ObjectStore): GatedStore {
       return waiting.length;
     },
     whenHeld: (n) =>
-      waiting.length >= n ? Promise.resolve() : new Promise<void>((resolve) => heldWatchers.push({ n, resolve })),
+      waiting.length >= n
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => heldWatchers.push({ n, resolve })),
     get maxConcurrentDataPuts() {
       return maxRunning;
     },

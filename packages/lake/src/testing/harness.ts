@@ -135,7 +135,12 @@ export class Harness {
    * in the dead letters instead), no object is outside an intent, and intents chain without gaps
    * or overlaps.
    */
-  async expectExactlyOnce(partition: number, from: number, to: number, lost: readonly number[] = []): Promise<string[]> {
+  async expectExactlyOnce(
+    partition: number,
+    from: number,
+    to: number,
+    lost: readonly number[] = [],
+  ): Promise<string[]> {
     const problems: string[] = [];
     const { counts, keys } = await this.lake();
     const skip = new Set(lost);
@@ -146,23 +151,33 @@ export class Harness {
     const intents = await this.intents(partition);
     const gaps = new Set<string>();
     for await (const o of this.local.list(`_loglake/losses/${TOPIC}/p${partition}/`)) {
-      const loss = JSON.parse((await this.local.get(o.key)).toString()) as { first: string; last: string; files: unknown[] };
+      const loss = JSON.parse((await this.local.get(o.key)).toString()) as {
+        first: string;
+        last: string;
+        files: unknown[];
+      };
       if (loss.files.length === 0) gaps.add(`${loss.first}-${loss.last}`);
     }
     const named = new Set(intents.flatMap((i) => i.files.map((f) => f.key)));
-    for (const k of keys) if (k.includes(`-p${partition}-`) && !named.has(k)) problems.push(`orphan ${k}`);
+    for (const k of keys)
+      if (k.includes(`-p${partition}-`) && !named.has(k)) problems.push(`orphan ${k}`);
     for (let i = 1; i < intents.length; i += 1) {
       const prev = intents[i - 1] as Intent;
       const cur = intents[i] as Intent;
       const gap = `${BigInt(prev.last) + 1n}-${BigInt(cur.first) - 1n}`;
-      if (BigInt(prev.last) + 1n !== BigInt(cur.first) && !gaps.has(gap)) problems.push(`chain ${prev.first}-${prev.last} then ${cur.first}-${cur.last}`);
+      if (BigInt(prev.last) + 1n !== BigInt(cur.first) && !gaps.has(gap))
+        problems.push(`chain ${prev.first}-${prev.last} then ${cur.first}-${cur.last}`);
     }
     return problems;
   }
 }
 
 /** Polls `probe` (no fixed sleeps): fails naming `what` after `ms`. */
-export async function until(what: string, probe: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+export async function until(
+  what: string,
+  probe: () => boolean | Promise<boolean>,
+  ms = 10_000,
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await probe())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -170,6 +185,9 @@ export async function until(what: string, probe: () => boolean | Promise<boolean
   }
 }
 
-export async function gauge(r: RunningSink, name: 'bufferedBytes' | 'pausedPartitions' | 'flushesInFlight'): Promise<number> {
+export async function gauge(
+  r: RunningSink,
+  name: 'bufferedBytes' | 'pausedPartitions' | 'flushesInFlight',
+): Promise<number> {
   return (await r.metrics[name].get()).values[0]?.value ?? 0;
 }

@@ -112,7 +112,8 @@ export class MemoryBroker {
       deleteTopics: unused,
       partitions: unused,
       deleteGroups: unused,
-      deleteRecords: async (_topic, partition, before) => this.deleteRecords(partition, BigInt(before)),
+      deleteRecords: async (_topic, partition, before) =>
+        this.deleteRecords(partition, BigInt(before)),
       topicOffsets: async (): Promise<PartitionOffsets[]> =>
         [...this.logs.keys()].map((p) => ({
           partition: p,
@@ -122,7 +123,11 @@ export class MemoryBroker {
       committedOffsets: async (): Promise<CommittedOffset[]> =>
         [...this.logs.keys()].map((p) => {
           const c = this.committed.get(p);
-          return { partition: p, offset: c ? c.offset.toString() : '-1', metadata: c?.metadata ?? null };
+          return {
+            partition: p,
+            offset: c ? c.offset.toString() : '-1',
+            metadata: c?.metadata ?? null,
+          };
         }),
     };
   }
@@ -175,7 +180,8 @@ export class MemoryConsumer implements KafkaConsumer {
    * takes effect at the next fetch, as in kafkajs (a heartbeat during a batch would fail first).
    */
   assign(partitions: readonly number[], options: { evicted?: boolean } = {}): void {
-    if (options.evicted) this.memberId = `${this.name}-${Number(this.memberId.split('-').at(-1)) + 1}`;
+    if (options.evicted)
+      this.memberId = `${this.name}-${Number(this.memberId.split('-').at(-1)) + 1}`;
     this.rejoinPending = { partitions: [...partitions], memberId: this.memberId };
   }
 
@@ -213,7 +219,9 @@ export class MemoryConsumer implements KafkaConsumer {
     return Promise.resolve();
   }
 
-  private async fetchLoop(handler: (batch: ConsumedBatch, controls: BatchControls) => Promise<void>): Promise<void> {
+  private async fetchLoop(
+    handler: (batch: ConsumedBatch, controls: BatchControls) => Promise<void>,
+  ): Promise<void> {
     while (this.running) {
       this.rejoin();
       let delivered = false;
@@ -242,7 +250,12 @@ export class MemoryConsumer implements KafkaConsumer {
         const started = performance.now();
         try {
           await handler(
-            { topic: this.broker.topic, partition: p, highWatermark: this.broker.logEnd(p).toString(), records },
+            {
+              topic: this.broker.topic,
+              partition: p,
+              highWatermark: this.broker.logEnd(p).toString(),
+              records,
+            },
             {
               heartbeat: async () => {
                 this.heartbeats += 1;
@@ -268,7 +281,8 @@ export class MemoryConsumer implements KafkaConsumer {
   }
 
   async commit(offsets: readonly CommitOffset[]): Promise<void> {
-    for (const o of offsets) this.broker.commit(this.name, o.partition, BigInt(o.offset), o.metadata ?? null);
+    for (const o of offsets)
+      this.broker.commit(this.name, o.partition, BigInt(o.offset), o.metadata ?? null);
   }
 
   pause(_topic: string, partitions?: readonly number[]): void {

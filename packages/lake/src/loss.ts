@@ -40,3 +40,35 @@ export async function recordLoss(store: ObjectStore, loss: LossRecord): Promise<
     },
   );
 }
+
+/**
+ * Records offsets `first`..`last` that no range holds (deleted before the sink read them, or skipped
+ * by a reset of the group's offset). Returns the rows counted as lost: the number of offsets, an
+ * upper bound (offsets may have holes).
+ */
+export async function recordGap(
+  store: ObjectStore,
+  gap: {
+    readonly topic: string;
+    readonly partition: number;
+    readonly first: bigint;
+    readonly last: bigint;
+    readonly writer: string;
+    readonly reason: 'retention' | 'reset';
+  },
+): Promise<number> {
+  const offsets = Number(gap.last - gap.first + 1n);
+  await recordLoss(store, {
+    version: 1,
+    topic: gap.topic,
+    partition: gap.partition,
+    first: gap.first.toString(),
+    last: gap.last.toString(),
+    files: [],
+    lost_rows: offsets,
+    reason: gap.reason,
+    created_at: new Date().toISOString(),
+    writer: gap.writer,
+  });
+  return offsets;
+}

@@ -5,7 +5,7 @@ import { findChainStart } from './chain-start.ts';
 import type { FlushSlots } from './flush-slots.ts';
 import { Flush, runFlush, type FlushContext, type FlushReason } from './flush.ts';
 import { readIntent, type Intent } from './intent.ts';
-import { recordLoss } from './loss.ts';
+import { recordGap } from './loss.ts';
 import type { Hold, MemoryBudget } from './memory-budget.ts';
 import { recordDurableFlush, type SinkMetrics } from './metrics.ts';
 import { RangeBuffer } from './range-buffer.ts';
@@ -95,7 +95,35 @@ export class PartitionWriter {
       () => (this.closed ? 'partition lost' : null),
     );
     if (this.closed) return;
-    if (found.gap) await this.recordGap(found.gap, from, logStart);
+    const gap = found.gap;
+    if (gap) {
+      const { metrics } = this.host;
+      const reason = from === logStart ? 'retention' : 'reset';
+      const lost = await ctx.retry(
+        () =>
+          recordGap(ctx.store, {
+            topic,
+            partition: this.partition,
+            writer: ctx.writer,
+            reason,
+            ...gap,
+          }),
+        () => (this.closed ? 'partition lost' : null),
+      );
+      metrics.lostRecords.inc(lost);
+      logger.error(
+        {
+          event: 'sink_offsets_skipped',
+          partition: this.partition,
+          first: gap.first.toString(),
+          last: gap.last.toString(),
+          reason,
+        },
+        reason === 'retention'
+          ? 'records were deleted from Kafka before the sink read them'
+          : "the group's offset was moved past unwritten records",
+      );
+    }
     if (this.closed) return;
     this.buffer = new RangeBuffer(this.partition, found.start);
     if (found.intent) this.buffer.fixEnd({ kind: 'intent', last: BigInt(found.intent.last) });
@@ -115,46 +143,6 @@ export class PartitionWriter {
       'partition assigned',
     );
     this.host.changed();
-  }
-
-  /** Offsets between the chain's head and where reading starts that no range will ever hold. */
-  private async recordGap(
-    gap: { first: bigint; last: bigint },
-    from: bigint,
-    logStart: bigint,
-  ): Promise<void> {
-    const { ctx, logger, topic, metrics } = this.host;
-    const offsets = Number(gap.last - gap.first + 1n);
-    const reason = from === logStart ? 'retention' : 'reset';
-    await ctx.retry(
-      () =>
-        recordLoss(ctx.store, {
-          version: 1,
-          topic,
-          partition: this.partition,
-          first: gap.first.toString(),
-          last: gap.last.toString(),
-          files: [],
-          lost_rows: offsets,
-          reason,
-          created_at: new Date().toISOString(),
-          writer: ctx.writer,
-        }),
-      () => (this.closed ? 'partition lost' : null),
-    );
-    metrics.lostRecords.inc(offsets);
-    logger.error(
-      {
-        event: 'sink_offsets_skipped',
-        partition: this.partition,
-        first: gap.first.toString(),
-        last: gap.last.toString(),
-        reason,
-      },
-      reason === 'retention'
-        ? 'records were deleted from Kafka before the sink read them'
-        : "the group's offset was moved past unwritten records",
-    );
   }
 
   /**

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createDuckDbEncoder } from './duckdb-encoder.ts';
 import { intentKey, lossKey } from './layout.ts';
 import { writeIntent, type Intent } from './intent.ts';
-import { event, gauge, Harness, TOPIC, until, type RunningSink } from './testing/harness.ts';
+import { event, gauge, Harness, TOPIC, until } from './testing/harness.ts';
 import { textLines } from './testing/gated-store.ts';
 
 let h: Harness;

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect } from 'vitest';
 import type { ObjectStore } from '@loglake/object-store';
 import { test } from '../support/fixtures.ts';
-import { checkLake } from '../support/lake.ts';
+import { auditAfterRun, checkLake } from '../support/lake.ts';
 import { allCommitted, produceEvents, startSink, type SinkUnderTest } from '../support/sink.ts';
 
 const TOTAL = 300_000;
@@ -76,5 +76,7 @@ describe('sink crashes', () => {
     expect(midUploadKills).toBeGreaterThanOrEqual(1);
     const lake = await checkLake(store, topic);
     expect(lake).toMatchObject({ rows: TOTAL, distinct: TOTAL, misplaced: 0 });
+    // lake:check: the intents chain without gaps or overlaps, every object is there with its rows.
+    expect((await auditAfterRun(store, admin, groupId, topic)).findings).toEqual([]);
   }, 540_000);
 });

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect } from 'vitest';
 import { test } from '../support/fixtures.ts';
-import { checkLake } from '../support/lake.ts';
+import { auditAfterRun, checkLake } from '../support/lake.ts';
 import { allCommitted, produceEvents, startSink } from '../support/sink.ts';
 
 const TOTAL = 150_000;
@@ -52,5 +52,7 @@ describe('two sink instances', () => {
       distinct: TOTAL,
       misplaced: 0,
     });
+    // lake:check: the intents chain without gaps or overlaps, every object is there with its rows.
+    expect((await auditAfterRun(store, admin, groupId, topic)).findings).toEqual([]);
   }, 300_000);
 });

@@ -5,7 +5,7 @@ import { DEFAULT_EVENT_LIMITS, validateEvent } from '@loglake/events';
 import { createKafkaProducer } from '@loglake/kafka';
 import { stackDown, stackUp } from '@loglake/stack';
 import { test } from '../support/fixtures.ts';
-import { checkLake } from '../support/lake.ts';
+import { auditAfterRun, checkLake } from '../support/lake.ts';
 import { metricValue, startSink } from '../support/sink.ts';
 
 const RATE = 5000;
@@ -128,5 +128,7 @@ describe('S3 outage', () => {
       distinct: sent,
       misplaced: 0,
     });
+    // lake:check: the intents chain without gaps or overlaps, every object is there with its rows.
+    expect((await auditAfterRun(store, admin, groupId, topic)).findings).toEqual([]);
   }, 400_000);
 });

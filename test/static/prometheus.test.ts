@@ -31,7 +31,7 @@ async function exportedSeries(): Promise<Set<string>> {
     const registry = new Registry();
     create(registry);
     for (const m of await registry.getMetricsAsJSON()) {
-      const suffixes = m.type === 'histogram' ? ['_bucket', '_sum', '_count'] : [''];
+      const suffixes = String(m.type) === 'histogram' ? ['_bucket', '_sum', '_count'] : [''];
       for (const suffix of suffixes) names.add(`${m.name}${suffix}`);
     }
   }

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect } from 'vitest';
+import { describe, expect, inject } from 'vitest';
 import type { ObjectStore } from '@loglake/object-store';
 import { test } from '../support/fixtures.ts';
 import { auditAfterRun, checkLake } from '../support/lake.ts';
+import { matching, startS3Proxy } from '../support/s3-proxy.ts';
 import { allCommitted, produceEvents, startSink, type SinkUnderTest } from '../support/sink.ts';
 
 const TOTAL = 300_000;
@@ -28,8 +29,13 @@ describe('sink crashes', () => {
     store,
   }) => {
     await produceEvents(kafka, topic, TOTAL, 'crash', { spreadHours: 8 });
+    // Object writes take S3's time (a local server answers in a millisecond): the window between
+    // an intent and its last object is as wide as against a real bucket.
+    const proxy = await startS3Proxy({ target: inject('s3').endpoint });
+    proxy.latency({ minMs: 100, maxMs: 400, seed: 3, match: matching('PUT', /\.parquet$/) });
     // Small flushes on several dt/hour folders: many intents and objects, so kills land everywhere.
     const env = {
+      S3_ENDPOINT: proxy.url,
       SINK_FLUSH_MAX_ROWS: '20000',
       SINK_FLUSH_MAX_AGE_MS: '60000',
       SINK_MAX_FLUSHES_IN_FLIGHT: '2',
@@ -71,6 +77,7 @@ describe('sink crashes', () => {
       ).toBe(true);
     } finally {
       await sink.stop();
+      await proxy.stop();
     }
     expect(kills).toBe(6);
     expect(midUploadKills).toBeGreaterThanOrEqual(1);

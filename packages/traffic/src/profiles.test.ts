@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createProfile, uuidv1 } from './profiles.ts';
+import { createProfile, EVENT_TIME_WINDOW, uuidv1 } from './profiles.ts';
 
 const clock = () => 1_795_000_000_000;
 const take = (seed: number, n: number, profile: 'tracking' | 'weblog' | 'mix' = 'mix') => {
@@ -43,6 +43,14 @@ describe('profiles', () => {
     expect(late).toBeGreaterThan(0.005);
     expect(late).toBeLessThan(0.02);
     expect(events.every((e) => (e.ts as number) <= clock())).toBe(true);
+  });
+
+  it('keeps every event time inside EVENT_TIME_WINDOW around its generation, the late ones reaching hours back', () => {
+    const lateness = take(11, 20_000).map((e) => clock() - (e.ts as number));
+    expect(Math.min(...lateness)).toBeGreaterThanOrEqual(-EVENT_TIME_WINDOW.futureMs);
+    expect(Math.max(...lateness)).toBeLessThanOrEqual(EVENT_TIME_WINDOW.pastMs);
+    // The window is not wider than it needs to be: the latest events come within an hour of its edge.
+    expect(Math.max(...lateness)).toBeGreaterThan(EVENT_TIME_WINDOW.pastMs - 3_600_000);
   });
 
   it('uuidv1 encodes the time', () => {

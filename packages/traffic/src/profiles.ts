@@ -34,6 +34,19 @@ interface Session {
   ip: string;
 }
 
+/** How late the 1% of late events are: from 1 min to 6 h 1 min behind their generation time. */
+const LATE_MIN_MS = 60_000;
+const LATE_SPREAD_MS = 6 * 3_600_000;
+/** How late the others are: up to 2 s (jitter). */
+const JITTER_MAX_MS = 2000;
+
+/**
+ * How far a generated event's time (`ts`) can lie before and after the moment it was generated:
+ * late events up to 6 h 1 min before, none after. Where a run's events can be in the lake (`pnpm
+ * verify` reads only those hour folders).
+ */
+export const EVENT_TIME_WINDOW = { pastMs: LATE_MIN_MS + LATE_SPREAD_MS, futureMs: 0 } as const;
+
 export interface ProfileContext {
   readonly seed: number;
   readonly runId: string;
@@ -73,8 +86,8 @@ export function createProfile(name: ProfileName, ctx: ProfileContext): { next():
 
   const eventTime = () => {
     const now = ctx.now();
-    if (random() < 0.01) return now - Math.floor(60_000 + random() * 6 * 3_600_000); // late
-    return now - Math.floor(random() * random() * 2000);
+    if (random() < 0.01) return now - Math.floor(LATE_MIN_MS + random() * LATE_SPREAD_MS); // late
+    return now - Math.floor(random() * random() * JITTER_MAX_MS);
   };
 
   const tracking = (): SyntheticEvent => {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseOptions, type GeneratorOptions } from './options.ts';
-import { createProfile } from './profiles.ts';
+import { createProfile, EVENT_TIME_WINDOW } from './profiles.ts';
 import { runGenerator } from './run.ts';
 import { createHttpSender } from './sender.ts';
 
@@ -74,7 +74,40 @@ describe('runGenerator', () => {
     // at the window's edge, on a CPU-starved CI machine, look like a 4% error.)
     expect(Math.abs(arrivalRate(arrivals) - 1000) / 1000).toBeLessThan(0.02);
     expect(Math.abs(summary.achieved_rate - 1000) / 1000).toBeLessThan(0.02);
+    // Its wall-clock span is the run's duration, as the monotonic clock measured it.
+    expect(Math.abs(summary.ended_at - summary.started_at - summary.seconds * 1000)).toBeLessThan(
+      50,
+    );
   }, 30_000);
+
+  it('says when it generated its first event and sent its last (epoch ms), around every event time', async () => {
+    const { url } = await countingServer();
+    const o = options(['--count', '3000', '--batch', '100', '--rate', '10000', '--target', url]);
+    const profile = createProfile('mix', { seed: 5, runId: 'span', now: Date.now });
+    const times: number[] = [];
+    const before = Date.now();
+    const summary = await runGenerator(
+      o,
+      'span',
+      () => {
+        const event = profile.next();
+        times.push(event.ts as number);
+        return event;
+      },
+      createHttpSender(o.target, null, o.concurrency),
+    );
+    const after = Date.now();
+    expect(summary).toMatchObject({ sent: 3000, accepted: 3000 });
+    expect(before).toBeLessThanOrEqual(summary.started_at);
+    expect(summary.started_at).toBeLessThanOrEqual(summary.ended_at);
+    expect(summary.ended_at).toBeLessThanOrEqual(after);
+    // What pnpm verify relies on: the run's events lie within the window around its span.
+    expect(times).toHaveLength(3000);
+    const from = summary.started_at - EVENT_TIME_WINDOW.pastMs;
+    const to = summary.ended_at + EVENT_TIME_WINDOW.futureMs;
+    expect(times.filter((ts) => ts < from || ts > to)).toEqual([]);
+    expect(times.some((ts) => ts < summary.started_at - 60_000)).toBe(true); // the late ones
+  });
 
   it('retries 429/503 after Retry-After, up to the attempt limit, and counts what was finally rejected', async () => {
     // Calls 0-1 refused, then accepted: the first batch gets through on its third try.

@@ -20,9 +20,76 @@ export interface RunSummary {
   readonly achieved_rate: number;
   readonly latency_ms: { p50: number; p99: number; max: number };
   readonly behind_schedule_ms: { p50: number; p99: number; max: number };
+  /**
+   * Wall-clock time (epoch ms) when the first event was generated, and when the last was sent (every
+   * request settled): with `EVENT_TIME_WINDOW`, where the run's events can lie in time.
+   */
+  readonly started_at: number;
+  readonly ended_at: number;
 }
 
 const RETRYABLE = new Set([429, 503]);
+
+/** Sends one batch, retrying refusals (429/503, after Retry-After) and failures up to `maxAttempts`; counts the outcome. */
+async function sendWithRetries(
+  sender: BatchSender,
+  events: SyntheticEvent[],
+  maxAttempts: number,
+  stats: RunStats,
+): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      stats.requests += 1;
+      const out = await sender.send(events);
+      if (RETRYABLE.has(out.status) && attempt < maxAttempts) {
+        stats.addRetry();
+        await sleep(Math.max(100, (out.retryAfterS ?? 1) * 1000));
+        continue;
+      }
+      stats.addOutcome(out.accepted, out.rejected);
+      if (out.status !== 200) stats.failedRequests += 1;
+      return;
+    } catch {
+      if (attempt < maxAttempts) {
+        stats.addRetry();
+        await sleep(500 * attempt);
+        continue;
+      }
+      stats.failedRequests += 1;
+      stats.addOutcome(0, events.length);
+      return;
+    }
+  }
+}
+
+/** The summary of a finished run; `span`: its wall-clock start and end, epoch ms. */
+function summarize(
+  options: GeneratorOptions,
+  runId: string,
+  planned: number,
+  stats: RunStats,
+  seconds: number,
+  span: { readonly startedAt: number; readonly endedAt: number },
+): RunSummary {
+  return {
+    run_id: runId,
+    profile: options.profile,
+    target: options.directKafka ? `kafka:${options.topic}` : options.target,
+    planned,
+    sent: stats.sent,
+    accepted: stats.accepted,
+    rejected: stats.rejected,
+    retries: stats.retries,
+    failed_requests: stats.failedRequests,
+    seconds: +seconds.toFixed(3),
+    target_rate: options.rate,
+    achieved_rate: Math.round(stats.sent / seconds),
+    latency_ms: stats.latency(),
+    behind_schedule_ms: stats.behindSchedule(),
+    started_at: span.startedAt,
+    ended_at: span.endedAt,
+  };
+}
 
 /**
  * Open loop: batch i is due at start + i·batch/rate, whatever the server does. A batch that finds
@@ -46,35 +113,8 @@ export async function runGenerator(
   let inFlight = 0;
   const slotFreed: (() => void)[] = [];
   const progress = setInterval(() => onProgress(stats, (clock() - start) / 1000), 1000);
-
-  const sendWithRetries = async (events: SyntheticEvent[], due: number) => {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        stats.requests += 1;
-        const out = await sender.send(events);
-        if (RETRYABLE.has(out.status) && attempt < options.maxAttempts) {
-          stats.addRetry();
-          await sleep(Math.max(100, (out.retryAfterS ?? 1) * 1000));
-          continue;
-        }
-        stats.addOutcome(out.accepted, out.rejected);
-        if (out.status !== 200) stats.failedRequests += 1;
-        break;
-      } catch {
-        if (attempt < options.maxAttempts) {
-          stats.addRetry();
-          await sleep(500 * attempt);
-          continue;
-        }
-        stats.failedRequests += 1;
-        stats.addOutcome(0, events.length);
-        break;
-      }
-    }
-    stats.recordLatency(clock() - due);
-  };
-
   const running = new Set<Promise<void>>();
+  let startedAt: number | null = null;
   for (let i = 0; i < batches; i += 1) {
     const due = start + (i * options.batch * 1000) / options.rate;
     const wait = due - clock();
@@ -82,34 +122,26 @@ export async function runGenerator(
     while (inFlight >= options.concurrency)
       await new Promise<void>((resolve) => slotFreed.push(resolve));
     stats.recordLateness(Math.max(0, clock() - due));
+    startedAt ??= Date.now();
     const size = Math.min(options.batch, planned - i * options.batch);
     const events = Array.from({ length: size }, next);
     stats.addSent(size);
     inFlight += 1;
-    const p: Promise<void> = sendWithRetries(events, due).finally(() => {
-      inFlight -= 1;
-      running.delete(p);
-      slotFreed.shift()?.();
-    });
+    const p: Promise<void> = sendWithRetries(sender, events, options.maxAttempts, stats)
+      .then(() => stats.recordLatency(clock() - due))
+      .finally(() => {
+        inFlight -= 1;
+        running.delete(p);
+        slotFreed.shift()?.();
+      });
     running.add(p);
   }
   await Promise.all(running);
+  const endedAt = Date.now();
   clearInterval(progress);
   const seconds = (clock() - start) / 1000;
-  return {
-    run_id: runId,
-    profile: options.profile,
-    target: options.directKafka ? `kafka:${options.topic}` : options.target,
-    planned,
-    sent: stats.sent,
-    accepted: stats.accepted,
-    rejected: stats.rejected,
-    retries: stats.retries,
-    failed_requests: stats.failedRequests,
-    seconds: +seconds.toFixed(3),
-    target_rate: options.rate,
-    achieved_rate: Math.round(stats.sent / seconds),
-    latency_ms: stats.latency(),
-    behind_schedule_ms: stats.behindSchedule(),
-  };
+  return summarize(options, runId, planned, stats, seconds, {
+    startedAt: startedAt ?? endedAt,
+    endedAt,
+  });
 }

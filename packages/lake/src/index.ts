@@ -16,3 +16,4 @@ export * from './lag.ts';
 export * from './sink.ts';
 export * from './verify.ts';
 export * from './audit.ts';
+export * from './audit-report.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasCode } from '@loglake/core';
 import { createLocalStore } from '@loglake/object-store';
-import type { AuditReport } from './audit.ts';
+import type { AuditReport } from './audit-report.ts';
 import { createDuckDbEncoder } from './duckdb-encoder.ts';
 import {
   hourPrefixes,

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { LoglakeError } from '@loglake/core';
 import type { ObjectStore } from '@loglake/object-store';
-import type { AuditFindingKind, AuditReport } from './audit.ts';
+import type { AuditFindingKind, AuditReport } from './audit-report.ts';
 import { bucketOf } from './layout.ts';
 
 /**

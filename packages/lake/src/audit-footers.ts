@@ -1,6 +1,6 @@
 /**
- * Row counts of data objects, from their Parquet footers (read with DuckDB). Each object is
- * downloaded to a temporary file and deleted after.
+ * Row counts of data objects, from their Parquet footers (read with DuckDB). An object is read from
+ * its local copy when there is one, else downloaded to a temporary file and deleted after.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { errorMessage, hasCode } from '@loglake/core';
 import type { ObjectStore } from '@loglake/object-store';
+import type { LocalCopy } from './local-copies.ts';
 import { mapPool } from './map-pool.ts';
 
 const READ_CONCURRENCY = 4;
@@ -53,18 +54,20 @@ async function downloadedRows(
   }
 }
 
-/** Each object's row count, or why it cannot be read. */
+/** Each object's row count, or why it cannot be read; objects in `local` are read from their copies. */
 export async function countRows(
   store: ObjectStore,
   keys: readonly string[],
+  local: ReadonlyMap<string, LocalCopy> = new Map(),
 ): Promise<Map<string, number | string>> {
   if (keys.length === 0) return new Map();
   const dir = await mkdtemp(join(tmpdir(), 'loglake-audit-'));
   const db = await DuckDBInstance.create(':memory:', { threads: '1' });
   try {
-    const counts = await mapPool(keys, READ_CONCURRENCY, (key) =>
-      downloadedRows(store, db, dir, key),
-    );
+    const counts = await mapPool(keys, READ_CONCURRENCY, (key) => {
+      const copy = local.get(key);
+      return copy ? footerRows(db, copy.path) : downloadedRows(store, db, dir, key);
+    });
     return new Map(keys.map((key, i) => [key, counts[i] as number | string]));
   } finally {
     db.closeSync();

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { ObjectStore } from '@loglake/object-store';
 import { auditLake } from './audit.ts';
 import { H0, H1, kinds, T, useAuditLakes } from './audit-test-lake.ts';
 import { dataKey, intentKey } from './layout.ts';
+import { withLocalCopies } from './local-copies.ts';
 
 const { newLake, putParquet, flush } = useAuditLakes();
 
@@ -33,6 +35,31 @@ describe('auditLake: the objects', () => {
     const noRows = await auditLake(store, { topic: T, rows: false });
     expect(noRows.findings).toEqual([]);
     expect(noRows.totals.objects_read).toBe(0);
+  });
+
+  it('reads the footers of objects already copied from their copies, downloading only the others', async () => {
+    const store = newLake();
+    const [short] = await flush(store, { first: 0, last: 9, buckets: { [H0]: 5 }, skip: [H0] });
+    await putParquet(store, short as string, 4);
+    const [other] = await flush(store, { first: 10, last: 19, buckets: { [H1]: 10 } });
+    const downloaded: string[] = [];
+    const counting: ObjectStore = {
+      ...store,
+      get: (key) => {
+        if (key.endsWith('.parquet')) downloaded.push(key);
+        return store.get(key);
+      },
+    };
+
+    const report = await withLocalCopies(store, [`${T}/${H0}/`], (copies) =>
+      auditLake(counting, { topic: T, localCopies: copies.files }),
+    );
+
+    expect(downloaded).toEqual([other]);
+    expect(report.findings).toEqual([
+      expect.objectContaining({ kind: 'row_count_mismatch', key: short, rows: 4 }),
+    ]);
+    expect(report.totals.objects_read).toBe(2);
   });
 
   it('finds objects no intent names, and intents that name objects of another range', async () => {

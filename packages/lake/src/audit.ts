@@ -16,6 +16,7 @@ import { auditPartition, partitionInput, type Found } from './audit-partition.ts
 import { compare } from './audit-ranges.ts';
 import { readIntents, readLosses, type IntentEntry, type LossEntry } from './audit-records.ts';
 import type { AuditFinding, AuditReport, PartitionAudit } from './audit-report.ts';
+import type { LocalCopy } from './local-copies.ts';
 
 export interface AuditOptions {
   readonly topic: string;
@@ -28,6 +29,8 @@ export interface AuditOptions {
   readonly rows?: boolean;
   /** With `rows`, read only the objects under these key prefixes (default: all). */
   readonly rowsUnder?: readonly string[];
+  /** With `rows`, objects already downloaded (by key): their footers are read there, not downloaded again. */
+  readonly localCopies?: ReadonlyMap<string, LocalCopy>;
 }
 
 /** What the store holds for the topic, read in this order: objects, then intents, then loss records. */
@@ -126,7 +129,8 @@ export async function auditLake(store: ObjectStore, options: AuditOptions): Prom
   const toRead = lake.objects.filter(
     (k) => named.has(k) && (options.rowsUnder?.some((p) => k.startsWith(p)) ?? true),
   );
-  const counts = options.rows === false ? null : await countRows(store, toRead);
+  const counts =
+    options.rows === false ? null : await countRows(store, toRead, options.localCopies);
   const found: Found = { present: new Set(lake.objects), counts };
   const audits = auditPartitions(options, lake, found, findings);
   const chainStart = new Map(

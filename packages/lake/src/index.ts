@@ -17,3 +17,4 @@ export * from './sink.ts';
 export * from './verify.ts';
 export * from './audit.ts';
 export * from './audit-report.ts';
+export * from './local-copies.ts';

@@ -1,11 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasCode } from '@loglake/core';
-import { createLocalStore } from '@loglake/object-store';
+import { createLocalStore, type ObjectStore } from '@loglake/object-store';
 import type { AuditReport } from './audit-report.ts';
 import { createDuckDbEncoder } from './duckdb-encoder.ts';
+import { withLocalCopies } from './local-copies.ts';
 import {
   hourPrefixes,
   parseRunSummary,
@@ -50,13 +51,21 @@ async function lakeWith(files: (string[] | { hour: string; lines: string[] })[])
   return store;
 }
 
+/** `verifyRun` over copies of the objects under `prefixes` (default: the whole topic). */
+const verifyIn = (
+  store: ObjectStore,
+  runId: string,
+  expected: number,
+  prefixes: readonly string[] = ['t/'],
+) => withLocalCopies(store, prefixes, (copies) => verifyRun(copies, runId, expected));
+
 describe('verifyRun', () => {
   it('finds a complete run complete, and ignores other runs', async () => {
     const store = await lakeWith([
       [1, 2, 3].map((s) => line('a', s)),
       [4, 5].map((s) => line('a', s)).concat(line('b', 1)),
     ]);
-    expect(await verifyRun(store, 't', 'a', 5)).toMatchObject({
+    expect(await verifyIn(store, 'a', 5)).toMatchObject({
       expected: 5,
       found: 5,
       missing: 0,
@@ -70,7 +79,7 @@ describe('verifyRun', () => {
       [1, 2, 4].map((s) => line('a', s)),
       [4, 5].map((s) => line('a', s)),
     ]);
-    expect(await verifyRun(store, 't', 'a', 5)).toMatchObject({
+    expect(await verifyIn(store, 'a', 5)).toMatchObject({
       found: 4,
       missing: 1,
       duplicated: 1,
@@ -82,15 +91,35 @@ describe('verifyRun', () => {
       { hour: '00', lines: [1, 2].map((s) => line('a', s)) },
       { hour: '01', lines: [3].map((s) => line('a', s)) },
     ]);
-    expect(
-      await verifyRun(store, 't', 'a', 3, { prefixes: ['t/dt=2026-11-18/hour=01/'] }),
-    ).toMatchObject({
+    expect(await verifyIn(store, 'a', 3, ['t/dt=2026-11-18/hour=01/'])).toMatchObject({
       found: 1,
       missing: 2,
       files_read: 1,
     });
-    const none = await verifyRun(store, 't', 'a', 3, { prefixes: ['t/dt=2026-11-19/hour=00/'] });
+    const none = await verifyIn(store, 'a', 3, ['t/dt=2026-11-19/hour=00/']);
     expect(none).toMatchObject({ found: 0, missing: 3, files_read: 0 });
+  });
+});
+
+describe('withLocalCopies', () => {
+  it('copies the objects under each prefix once, keyed by object key, and deletes them after, also on failure', async () => {
+    const store = await lakeWith([[line('a', 1)], { hour: '01', lines: [line('a', 2)] }]);
+    let dir = '';
+    const seen = await withLocalCopies(store, ['t/', 't/dt=2026-11-18/hour=00/'], async (c) => {
+      dir = c.dir;
+      return [...c.files].map(([key, f]) => [key, f.path === join(c.dir, key), existsSync(f.path)]);
+    });
+    expect(seen).toEqual([
+      ['t/dt=2026-11-18/hour=00/f0.parquet', true, true],
+      ['t/dt=2026-11-18/hour=01/f1.parquet', true, true],
+    ]);
+    expect(existsSync(dir)).toBe(false);
+    const failing = withLocalCopies(store, ['t/'], async (c) => {
+      dir = c.dir;
+      throw new Error('query failed');
+    });
+    await expect(failing).rejects.toThrow('query failed');
+    expect(existsSync(dir)).toBe(false);
   });
 });
 

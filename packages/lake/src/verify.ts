@@ -1,12 +1,10 @@
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { LoglakeError } from '@loglake/core';
-import type { ObjectStore } from '@loglake/object-store';
 import type { AuditFindingKind, AuditReport } from './audit-report.ts';
 import { bucketOf } from './layout.ts';
+import type { LocalCopies } from './local-copies.ts';
 
 /**
  * Checking one generator run in the lake (`pnpm verify`): which run (from the generator's summary),
@@ -173,25 +171,6 @@ export async function waitForCommits(
   }
 }
 
-/** Copies the Parquet objects under `prefixes` to `dir`; returns each local path's visibility time. */
-async function download(
-  store: ObjectStore,
-  prefixes: readonly string[],
-  dir: string,
-): Promise<Map<string, number>> {
-  const visibleAt = new Map<string, number>();
-  for (const prefix of new Set(prefixes)) {
-    for await (const o of store.list(prefix)) {
-      if (!o.key.endsWith('.parquet')) continue;
-      const path = join(dir, o.key);
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, await store.get(o.key));
-      visibleAt.set(path, o.lastModified ?? Date.now());
-    }
-  }
-  return visibleAt;
-}
-
 async function rows(c: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
   return (await c.runAndReadAll(sql)).getRowObjectsJson();
 }
@@ -239,44 +218,39 @@ async function queryRun(
 
 /**
  * Checks one generator run in the lake: every event carries `run_id` and `seq` (in `extra`);
- * `expected` sequence numbers 1..n should each appear exactly once. Reads the objects under
- * `prefixes` (default: the whole topic).
+ * `expected` sequence numbers 1..n should each appear exactly once. Reads the local copies of the
+ * objects where the run's rows can be (see `runFolders` and `withLocalCopies`).
  */
 export async function verifyRun(
-  store: ObjectStore,
-  topic: string,
+  copies: LocalCopies,
   runId: string,
   expected: number | null,
-  options: { readonly prefixes?: readonly string[] | null } = {},
 ): Promise<RunReport> {
-  const dir = await mkdtemp(join(tmpdir(), 'loglake-verify-'));
-  try {
-    const visibleAt = await download(store, options.prefixes ?? [`${topic}/`], dir);
+  if (copies.files.size === 0) {
     const delay_s = { p50: 0, p99: 0, max: 0 };
-    if (visibleAt.size === 0)
-      return {
-        run_id: runId,
-        expected: expected ?? 0,
-        found: 0,
-        missing: expected ?? 0,
-        duplicated: 0,
-        delay_s,
-        files_read: 0,
-      };
-    const db = await DuckDBInstance.create(':memory:');
-    const c = await db.connect();
-    try {
-      return {
-        run_id: runId,
-        ...(await queryRun(c, dir, runId, expected, visibleAt)),
-        files_read: visibleAt.size,
-      };
-    } finally {
-      c.closeSync();
-      db.closeSync();
-    }
+    const want = expected ?? 0;
+    return {
+      run_id: runId,
+      expected: want,
+      found: 0,
+      missing: want,
+      duplicated: 0,
+      delay_s,
+      files_read: 0,
+    };
+  }
+  const visibleAt = new Map([...copies.files.values()].map((f) => [f.path, f.visibleAt]));
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  try {
+    return {
+      run_id: runId,
+      ...(await queryRun(c, copies.dir, runId, expected, visibleAt)),
+      files_read: copies.files.size,
+    };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    c.closeSync();
+    db.closeSync();
   }
 }
 

@@ -16,11 +16,14 @@ import {
   verifyReport,
   verifyRun,
   waitForCommits,
+  withLocalCopies,
+  type AuditReport,
   type CommitWait,
-  type EventTimeWindow,
+  type RunReport,
   type RunRef,
 } from '@loglake/lake';
 import { openStore, parseS3Env, type S3ClientConfig } from '@loglake/object-store';
+import { EVENT_TIME_WINDOW } from '@loglake/traffic';
 
 const HELP = `pnpm generate [options] | pnpm verify [options]
 pnpm verify --summary <file> | --run <id> [options]: check one generator run in the lake
@@ -44,12 +47,6 @@ S3 settings come from S3_*, Kafka's from KAFKA_*. Without start and end times in
 whole topic is read. Exit 0 when the run is complete, once, and the audit has no findings; 1 when
 not; 2 on bad options.`;
 
-/**
- * How far a generated event's time can lie before its run (packages/traffic's profiles: 1% of the
- * events are late by 1 min to 6 h 1 min, the rest by up to 2 s); none lies after it.
- */
-const GENERATOR_EVENT_TIMES: EventTimeWindow = { pastMs: 60_000 + 6 * 3_600_000, futureMs: 0 };
-
 // ---- Configuration: the command line and the environment, read here once ----
 
 type RunSource =
@@ -71,14 +68,10 @@ interface VerifyConfig {
 
 const usage = (message: string) => new LoglakeError('LOGLAKE_CONFIG_INVALID', message);
 
-function loadVerifyConfig(
-  argv: readonly string[],
-  env: Env,
-  stdinIsTTY: boolean,
-): VerifyConfig | 'help' {
-  let values;
+/** The command line's options, with their defaults; unknown options are a usage error. */
+function parseVerifyArgs(argv: readonly string[]) {
   try {
-    ({ values } = parseArgs({
+    return parseArgs({
       args: [...argv],
       strict: true,
       options: {
@@ -93,10 +86,18 @@ function loadVerifyConfig(
         'no-rows': { type: 'boolean' },
         help: { type: 'boolean' },
       },
-    }));
+    }).values;
   } catch (error) {
     throw usage(errorMessage(error));
   }
+}
+
+function loadVerifyConfig(
+  argv: readonly string[],
+  env: Env,
+  stdinIsTTY: boolean,
+): VerifyConfig | 'help' {
+  const values = parseVerifyArgs(argv);
   if (values.help) return 'help';
   if (values.run !== undefined && values.summary !== undefined)
     throw usage('give --run or --summary, not both');
@@ -200,6 +201,33 @@ async function resolveRun(
   return { runId: ref.run_id, expected: config.expected ?? ref.expected, ref };
 }
 
+/**
+ * Reads the run's events and audits the lake from one download of the objects under `folders` (null:
+ * the whole topic): the audit reads their footers from the same copies.
+ */
+async function checkLake(
+  config: VerifyConfig,
+  target: { runId: string; expected: number | null },
+  folders: readonly string[] | null,
+  wait: CommitWait | null,
+): Promise<{ run: RunReport; audit: AuditReport }> {
+  const opened = openStore(config.lakeUrl, config.s3);
+  try {
+    return await withLocalCopies(opened.store, folders ?? [`${config.topic}/`], async (copies) => ({
+      run: await verifyRun(copies, target.runId, target.expected),
+      audit: await auditLake(opened.store, {
+        topic: config.topic,
+        committed: wait?.committed ?? null,
+        rows: config.rows,
+        ...(folders ? { rowsUnder: folders } : {}),
+        localCopies: copies.files,
+      }),
+    }));
+  } finally {
+    opened.close();
+  }
+}
+
 async function main(argv: readonly string[], env: Env): Promise<number> {
   let config;
   let target;
@@ -215,34 +243,23 @@ async function main(argv: readonly string[], env: Env): Promise<number> {
     await print(process.stdout, `${HELP}\n`);
     return 0;
   }
-  const { runId, expected, ref } = target;
   // Only after the summary arrived (the run is over) are the topic's end offsets the ones to wait for.
   const wait = config.group === null ? null : await waitForSink(config, config.group);
-  const folders = ref && runFolders(config.topic, ref, GENERATOR_EVENT_TIMES);
-  const opened = openStore(config.lakeUrl, config.s3);
-  try {
-    const run = await verifyRun(opened.store, config.topic, runId, expected, { prefixes: folders });
-    const audit = await auditLake(opened.store, {
-      topic: config.topic,
-      committed: wait?.committed ?? null,
-      rows: config.rows,
-      ...(folders ? { rowsUnder: folders } : {}),
-    });
-    const { report, ok } = verifyReport(run, folders, wait, audit);
-    await print(process.stdout, `${JSON.stringify(report)}\n`);
-    const where = folders ? `${folders.length} hour folders` : 'the whole topic';
-    const lake = audit.ok
-      ? 'no findings'
-      : `${audit.findings.length} findings (run pnpm lake:check for details)`;
-    await print(
-      process.stderr,
-      `verify: run ${runId}: expected ${report.expected}, found ${report.found}, missing ${report.missing}, ` +
-        `duplicated ${report.duplicated} in ${report.files_read} objects of ${where}; lake audit: ${lake}\n`,
-    );
-    return ok ? 0 : 1;
-  } finally {
-    opened.close();
-  }
+  const folders = target.ref && runFolders(config.topic, target.ref, EVENT_TIME_WINDOW);
+  const { run, audit } = await checkLake(config, target, folders, wait);
+  const { report, ok } = verifyReport(run, folders, wait, audit);
+  const where = folders ? `${folders.length} hour folders` : 'the whole topic';
+  const lake = audit.ok
+    ? 'no findings'
+    : `${audit.findings.length} findings (run pnpm lake:check for details)`;
+  await print(
+    process.stderr,
+    `verify: run ${target.runId}: expected ${report.expected}, found ${report.found}, missing ${report.missing}, ` +
+      `duplicated ${report.duplicated} in ${report.files_read} objects of ${where}; lake audit: ${lake}\n`,
+  );
+  // The report last: where stdout and stderr are read together, its line is the last one.
+  await print(process.stdout, `${JSON.stringify(report)}\n`);
+  return ok ? 0 : 1;
 }
 
 main(process.argv.slice(2), process.env).then(

@@ -156,10 +156,14 @@ describe('observability', () => {
         'verify.ts',
       );
       expect(await verify.exited, verify.output()).toBe(0);
-      const verified = JSON.parse(verify.output().trim().split('\n').at(-1) ?? '{}') as Record<
-        string,
-        unknown
-      >;
+      // The JSON report is verify's last line on stdout; stderr carries its progress and summary.
+      const reportLine = verify
+        .output()
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .at(-1);
+      const verified = JSON.parse(reportLine ?? '{}') as Record<string, unknown>;
       expect(verified).toMatchObject({
         expected: summary.sent,
         found: summary.sent,

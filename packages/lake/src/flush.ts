@@ -64,17 +64,20 @@ export class Flush {
   }
 }
 
+/** What a durable flush put in the lake (objects written now; rows of every recorded object in place). */
+export interface DurableFlush {
+  readonly status: 'durable';
+  readonly files: number;
+  readonly bytes: number;
+  readonly rows: number;
+  readonly fileRows: readonly number[];
+  readonly deadLetters: number;
+  readonly followedIntent: boolean;
+  readonly lostRows: number;
+}
+
 export type FlushResult =
-  | {
-      readonly status: 'durable';
-      readonly files: number;
-      readonly bytes: number;
-      readonly rows: number;
-      readonly fileRows: readonly number[];
-      readonly deadLetters: number;
-      readonly followedIntent: boolean;
-      readonly lostRows: number;
-    }
+  | DurableFlush
   | { readonly status: 'conflict'; readonly existing: Intent }
   | { readonly status: 'cancelled' };
 

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { DurableFlush } from './flush.ts';
 
 /** The sink's metrics (`loglake_sink_*`); see docs/metrics.md. */
 export function createSinkMetrics(registry: Registry) {
@@ -160,18 +161,7 @@ export function reportPendingAges(
 }
 
 /** What a flush that became durable adds: objects, bytes, rows, dead letters, losses, and their shapes. */
-export function recordDurableFlush(
-  metrics: SinkMetrics,
-  flush: {
-    readonly files: number;
-    readonly bytes: number;
-    readonly rows: number;
-    readonly fileRows: readonly number[];
-    readonly deadLetters: number;
-    readonly followedIntent: boolean;
-    readonly lostRows: number;
-  },
-): void {
+export function recordDurableFlush(metrics: SinkMetrics, flush: DurableFlush): void {
   if (flush.followedIntent) metrics.intentsFollowed.inc();
   metrics.filesWritten.inc(flush.files);
   metrics.bytesWritten.inc(flush.bytes);

@@ -91,17 +91,23 @@ export function failReasons(r: Omit<ChaosResult, 'pass' | 'fail_reasons'>): stri
   if (r.drain.seconds === null)
     out.push(`the sinks did not commit everything within ${r.drain.limit_s} s`);
   if (r.missing === null) out.push('verify gave no report');
-  if ((r.missing ?? 0) > 0) {
-    const a = r.analysis;
+  const a = r.analysis;
+  if ((r.missing ?? 0) > 0 && g) {
     out.push(
       `${r.missing} acknowledged events missing from the lake` +
         (a
-          ? ` (${a.acknowledged_not_in_kafka} never in Kafka, ${a.lost_by_sink} in Kafka but lost by the sink)`
+          ? ` (${a.expected_not_in_kafka} never in Kafka, ${a.lost_by_sink} in Kafka but lost by the sink)`
           : ''),
+    );
+  } else if ((r.missing ?? 0) > 0 && (!a || a.lost_by_sink > 0)) {
+    // The load was stopped: seqs in neither Kafka nor the lake may never have been acknowledged.
+    out.push(
+      a
+        ? `${a.lost_by_sink} records in Kafka missing from the lake (lost by the sink)`
+        : `${r.missing} seqs missing from the lake, not known whether acknowledged (no analysis)`,
     );
   }
   if ((r.duplicated ?? 0) > 0) {
-    const a = r.analysis;
     out.push(
       `${r.duplicated} duplicated events in the lake` +
         (a
@@ -148,7 +154,12 @@ export function renderTables(r: ChaosResult): string {
         : n(r.events_acknowledged),
     ],
     ['found in the lake', n(r.found)],
-    ['missing', n(r.missing)],
+    [
+      'missing',
+      r.generator || r.missing === null
+        ? n(r.missing)
+        : `${n(r.missing)} of seq 1..the largest found (the load was stopped: not known to be acknowledged)`,
+    ],
     ['duplicated', n(r.duplicated)],
     ['lake:check findings', r.lake_check ? n(r.lake_check.findings) : '–'],
     [

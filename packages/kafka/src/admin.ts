@@ -1,13 +1,39 @@
 import type { Admin } from 'kafkajs';
 import { LoglakeError, type Logger } from '@loglake/core';
-import type { KafkaClientConfig } from './config.ts';
+import { DEFAULT_TOPIC_RETENTION_MS, type KafkaClientConfig } from './config.ts';
 import { createKafkaJs } from './client.ts';
+import { explained } from './errors.ts';
 
 export interface TopicSpec {
   readonly topic: string;
   readonly partitions: number;
   readonly replicationFactor: number;
+  /** `retention.ms`; default `DEFAULT_TOPIC_RETENTION_MS` (7 days). */
+  readonly retentionMs?: number;
+  /** `min.insync.replicas`; default `minInsyncReplicasFor(replicationFactor)`. */
+  readonly minInsyncReplicas?: number;
+  /** Any other topic settings; they win over the two above. */
   readonly configs?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The `min.insync.replicas` loglake gives a topic of `replicationFactor` replicas: 2 from 3 replicas
+ * on (an acks=all write survives the loss of one broker and still exists twice), else 1 (with one or
+ * two replicas, 2 would stop every write as soon as one broker is away).
+ */
+export function minInsyncReplicasFor(replicationFactor: number): number {
+  return replicationFactor >= 3 ? 2 : 1;
+}
+
+/** Every setting a topic is created with: retention and min ISR always explicit, never the broker's. */
+export function topicConfigs(spec: TopicSpec): Record<string, string> {
+  return {
+    'retention.ms': String(spec.retentionMs ?? DEFAULT_TOPIC_RETENTION_MS),
+    'min.insync.replicas': String(
+      spec.minInsyncReplicas ?? minInsyncReplicasFor(spec.replicationFactor),
+    ),
+    ...spec.configs,
+  };
 }
 
 export interface ClusterInfo {
@@ -45,7 +71,11 @@ export interface KafkaAdmin {
   disconnect(): Promise<void>;
   describeCluster(): Promise<ClusterInfo>;
   listTopics(): Promise<string[]>;
-  /** Creates the topic if it does not exist; resolves once it has leaders. Returns whether it created it. */
+  /**
+   * Creates the topic with `topicConfigs(spec)` if it does not exist (an existing topic is left as
+   * it is, and needs only DESCRIBE on it, not CREATE); resolves once it has leaders. Returns whether
+   * it created it.
+   */
   ensureTopic(spec: TopicSpec): Promise<boolean>;
   deleteTopics(topics: readonly string[]): Promise<void>;
   topicOffsets(topic: string): Promise<PartitionOffsets[]>;
@@ -59,67 +89,80 @@ export interface KafkaAdmin {
 
 export function createKafkaAdmin(config: KafkaClientConfig, logger?: Logger): KafkaAdmin {
   const admin: Admin = createKafkaJs(config, logger).admin();
+  const run = <T>(action: string, work: () => Promise<T>) => explained(config, action, work);
   return {
-    connect: () => admin.connect(),
+    connect: () => run('connecting', () => admin.connect()),
     disconnect: () => admin.disconnect(),
-    async describeCluster() {
-      const c = await admin.describeCluster();
-      return { clusterId: c.clusterId, controller: c.controller, brokers: c.brokers };
-    },
-    listTopics: () => admin.listTopics(),
-    async ensureTopic(spec) {
-      // kafkajs' own waitForLeaders gives up when the broker it asks has not yet
-      // heard of the new topic (UNKNOWN_TOPIC_OR_PARTITION), which a multi-broker
-      // cluster answers for a moment after creation; wait here instead.
-      const created = await admin.createTopics({
-        waitForLeaders: false,
-        topics: [
-          {
-            topic: spec.topic,
-            numPartitions: spec.partitions,
-            replicationFactor: spec.replicationFactor,
-            configEntries: Object.entries(spec.configs ?? {}).map(([name, value]) => ({
-              name,
-              value,
-            })),
-          },
-        ],
-      });
-      await waitForLeaders(admin, spec.topic, created ? spec.partitions : 1, LEADER_WAIT_MS);
-      return created;
-    },
-    async deleteTopics(topics) {
-      if (topics.length > 0) await admin.deleteTopics({ topics: [...topics] });
-    },
-    async topicOffsets(topic) {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      return offsets.map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
-    },
-    async partitions(topic) {
-      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-      return (topics[0]?.partitions ?? []).map((p) => ({
-        partition: p.partitionId,
-        leader: p.leader,
-        replicas: p.replicas,
-        isr: p.isr,
-      }));
-    },
-    async committedOffsets(groupId, topic) {
-      const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      return (entry?.partitions ?? []).map((p) => ({
-        partition: p.partition,
-        offset: p.offset,
-        metadata: p.metadata ?? null,
-      }));
-    },
-    async deleteGroups(groupIds) {
-      if (groupIds.length > 0) await admin.deleteGroups([...groupIds]);
-    },
-    async deleteRecords(topic, partition, before) {
-      // kafkajs looks the leader up in its cached metadata only: load the topic's first.
-      await admin.fetchTopicMetadata({ topics: [topic] });
-      await admin.deleteTopicRecords({ topic, partitions: [{ partition, offset: before }] });
-    },
+    describeCluster: () =>
+      run('describing the cluster', async () => {
+        const c = await admin.describeCluster();
+        return { clusterId: c.clusterId, controller: c.controller, brokers: c.brokers };
+      }),
+    listTopics: () => run('listing topics', () => admin.listTopics()),
+    ensureTopic: (spec) =>
+      run(`ensuring topic ${spec.topic}`, async () => {
+        // An existing topic is not created again: a principal that may only see it need not have CREATE.
+        const exists = (await admin.listTopics()).includes(spec.topic);
+        // kafkajs' own waitForLeaders gives up when the broker it asks has not yet
+        // heard of the new topic (UNKNOWN_TOPIC_OR_PARTITION), which a multi-broker
+        // cluster answers for a moment after creation; wait here instead.
+        const created =
+          !exists &&
+          (await admin.createTopics({
+            waitForLeaders: false,
+            topics: [
+              {
+                topic: spec.topic,
+                numPartitions: spec.partitions,
+                replicationFactor: spec.replicationFactor,
+                configEntries: Object.entries(topicConfigs(spec)).map(([name, value]) => ({
+                  name,
+                  value,
+                })),
+              },
+            ],
+          }));
+        await waitForLeaders(admin, spec.topic, created ? spec.partitions : 1, LEADER_WAIT_MS);
+        return created;
+      }),
+    deleteTopics: (topics) =>
+      run(`deleting topics ${topics.join(',')}`, async () => {
+        if (topics.length > 0) await admin.deleteTopics({ topics: [...topics] });
+      }),
+    topicOffsets: (topic) =>
+      run(`reading the offsets of ${topic}`, async () => {
+        const offsets = await admin.fetchTopicOffsets(topic);
+        return offsets.map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
+      }),
+    partitions: (topic) =>
+      run(`reading the metadata of ${topic}`, async () => {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        return (topics[0]?.partitions ?? []).map((p) => ({
+          partition: p.partitionId,
+          leader: p.leader,
+          replicas: p.replicas,
+          isr: p.isr,
+        }));
+      }),
+    committedOffsets: (groupId, topic) =>
+      run(`reading the offsets group ${groupId} committed on ${topic}`, async () => {
+        const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        return (entry?.partitions ?? []).map((p) => ({
+          partition: p.partition,
+          offset: p.offset,
+          metadata: p.metadata ?? null,
+        }));
+      }),
+    deleteGroups: (groupIds) =>
+      run(`deleting groups ${groupIds.join(',')}`, async () => {
+        if (groupIds.length > 0) await admin.deleteGroups([...groupIds]);
+      }),
+    deleteRecords: (topic, partition, before) =>
+      run(`deleting records of ${topic}`, async () => {
+        // kafkajs looks the leader up in its cached metadata only: load the topic's first.
+        await admin.fetchTopicMetadata({ topics: [topic] });
+        await admin.deleteTopicRecords({ topic, partitions: [{ partition, offset: before }] });
+      }),
   };
 }
 

@@ -1,13 +1,30 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs';
-import type { Logger } from '@loglake/core';
+import { LoglakeError, type Logger } from '@loglake/core';
 import type { KafkaClientConfig } from './config.ts';
+
+/** kafkajs' `ssl`: off, the system's trust store, or the CA file's certificates. */
+function tlsOptions(config: KafkaClientConfig): boolean | ConnectionOptions {
+  if (!config.ssl) return false;
+  if (config.sslCaFile === undefined) return true;
+  try {
+    return { ca: [readFileSync(config.sslCaFile, 'utf8')] };
+  } catch (cause) {
+    throw new LoglakeError(
+      'LOGLAKE_CONFIG_INVALID',
+      `cannot read KAFKA_SSL_CA_FILE ${config.sslCaFile}`,
+      { cause },
+    );
+  }
+}
 
 /** Builds the kafkajs client. Only this package imports kafkajs. */
 export function createKafkaJs(config: KafkaClientConfig, logger?: Logger): Kafka {
   return new Kafka({
     clientId: config.clientId,
     brokers: [...config.brokers],
-    ssl: config.ssl,
+    ssl: tlsOptions(config),
     ...(config.sasl ? { sasl: config.sasl as SASLOptions } : {}),
     connectionTimeout: config.connectionTimeoutMs,
     requestTimeout: config.requestTimeoutMs,

@@ -2,6 +2,7 @@ import type { Consumer, IHeaders } from 'kafkajs';
 import type { Logger } from '@loglake/core';
 import type { KafkaClientConfig } from './config.ts';
 import { createKafkaJs } from './client.ts';
+import { explainKafkaError, explained } from './errors.ts';
 
 export interface ConsumedRecord {
   readonly partition: number;
@@ -94,10 +95,12 @@ export function createKafkaConsumer(
     allowAutoTopicCreation: false,
   });
   return {
-    connect: () => consumer.connect(),
+    connect: () => explained(config, 'connecting the consumer', () => consumer.connect()),
     disconnect: () => consumer.disconnect(),
     subscribe: (topic, opts = {}) =>
-      consumer.subscribe({ topic, fromBeginning: opts.fromBeginning ?? false }),
+      explained(config, `subscribing to ${topic}`, () =>
+        consumer.subscribe({ topic, fromBeginning: opts.fromBeginning ?? false }),
+      ),
     run(handler) {
       return consumer.run({
         autoCommit: false,
@@ -151,7 +154,8 @@ export function createKafkaConsumer(
     stop: () => consumer.stop(),
     onCrash(listener) {
       consumer.on(consumer.events.CRASH, (event) => {
-        listener(event.payload.error, event.payload.restart);
+        const action = `consuming in group ${options.groupId}`;
+        listener(explainKafkaError(event.payload.error, config, action), event.payload.restart);
       });
     },
   };

@@ -2,6 +2,7 @@ import { CompressionTypes, Partitioners, type Producer } from 'kafkajs';
 import { LoglakeError, type Logger } from '@loglake/core';
 import type { KafkaClientConfig } from './config.ts';
 import { createKafkaJs } from './client.ts';
+import { explainKafkaError, explained } from './errors.ts';
 
 export interface ProducerRecord {
   readonly key: string | Buffer | null;
@@ -48,7 +49,7 @@ export function createKafkaProducer(
   const compression =
     options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
   return {
-    connect: () => producer.connect(),
+    connect: () => explained(config, 'connecting the producer', () => producer.connect()),
     disconnect: () => producer.disconnect(),
     async send(topic, records) {
       try {
@@ -65,6 +66,9 @@ export function createKafkaProducer(
         });
         return result.map((r) => ({ partition: r.partition, baseOffset: r.baseOffset ?? '-1' }));
       } catch (cause) {
+        // An ACL refusal keeps its own code (not retryable); any other failure may pass.
+        const explained = explainKafkaError(cause, config, `producing to ${topic}`);
+        if (explained !== cause) throw explained;
         throw new LoglakeError('LOGLAKE_KAFKA_PRODUCE_FAILED', `produce to ${topic} failed`, {
           retryable: true,
           cause,

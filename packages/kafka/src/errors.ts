@@ -1,0 +1,133 @@
+import { LoglakeError, isLoglakeError } from '@loglake/core';
+import type { KafkaClientConfig } from './config.ts';
+
+/** Node's codes for a server certificate this client does not trust (or a listener without TLS). */
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_PACKET_LENGTH_TOO_LONG',
+]);
+
+/** What kind of refusal an error of the Kafka client is, if it is one. */
+export type KafkaAccessProblem =
+  | { readonly kind: 'sasl'; readonly message: string }
+  | {
+      readonly kind: 'tls';
+      readonly code: string;
+      readonly broker: string;
+      readonly message: string;
+    }
+  | { readonly kind: 'denied'; readonly type: string; readonly message: string };
+
+interface ErrorLike {
+  readonly name?: unknown;
+  readonly message?: unknown;
+  readonly type?: unknown;
+  readonly code?: unknown;
+  readonly broker?: unknown;
+  readonly cause?: unknown;
+  readonly originalError?: unknown;
+}
+
+/** The error and its causes (kafkajs wraps retried and non-retriable errors), outermost first. */
+function causes(error: unknown): ErrorLike[] {
+  const out: ErrorLike[] = [];
+  let e: unknown = error;
+  while (typeof e === 'object' && e !== null && out.length < 10 && !out.includes(e)) {
+    out.push(e);
+    const next = (e as ErrorLike).cause ?? (e as ErrorLike).originalError;
+    e = next;
+  }
+  return out;
+}
+
+/**
+ * Finds an authentication failure (SASL refused, a broker certificate not trusted) or an
+ * authorization failure (an ACL denied a request) in a kafkajs error and its causes.
+ */
+export function kafkaAccessProblem(error: unknown): KafkaAccessProblem | null {
+  for (const e of causes(error)) {
+    const message = typeof e.message === 'string' ? e.message : '';
+    if (e.name === 'KafkaJSSASLAuthenticationError' || e.type === 'SASL_AUTHENTICATION_FAILED') {
+      return { kind: 'sasl', message };
+    }
+    if (typeof e.type === 'string' && e.type.endsWith('_AUTHORIZATION_FAILED')) {
+      return { kind: 'denied', type: e.type, message };
+    }
+    if (typeof e.code === 'string' && TLS_CODES.has(e.code)) {
+      const broker = typeof e.broker === 'string' ? e.broker : 'the broker';
+      return { kind: 'tls', code: e.code, broker, message };
+    }
+  }
+  return null;
+}
+
+function principal(config: KafkaClientConfig): string {
+  return config.sasl ? `User:${config.sasl.username}` : 'this client (no SASL login)';
+}
+
+/**
+ * `error` as a coded LoglakeError with a message an operator can act on when it is a refusal
+ * (`LOGLAKE_KAFKA_AUTH_FAILED`: credentials or TLS; `LOGLAKE_KAFKA_NOT_AUTHORIZED`: ACLs), both not
+ * retryable; any other error is returned as it is. `action` says what was refused ("connecting").
+ */
+export function explainKafkaError(
+  error: unknown,
+  config: KafkaClientConfig,
+  action: string,
+): unknown {
+  if (isLoglakeError(error)) return error;
+  const problem = kafkaAccessProblem(error);
+  if (!problem) return error;
+  const brokers = config.brokers.join(',');
+  switch (problem.kind) {
+    case 'sasl': {
+      const mechanism = config.sasl?.mechanism.toUpperCase() ?? 'SASL';
+      return new LoglakeError(
+        'LOGLAKE_KAFKA_AUTH_FAILED',
+        `Kafka at ${brokers} refused the ${mechanism} login of ${principal(config)} while ${action}: ` +
+          `check KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD and KAFKA_SASL_MECHANISM (${problem.message})`,
+        { cause: error },
+      );
+    }
+    case 'tls': {
+      const hint = problem.code.startsWith('ERR_SSL_')
+        ? 'the listener does not speak TLS: check KAFKA_SSL and the port in KAFKA_BROKERS'
+        : 'the broker certificate is not trusted: set KAFKA_SSL_CA_FILE to the CA that signed it, and check that its names cover the host in KAFKA_BROKERS';
+      return new LoglakeError(
+        'LOGLAKE_KAFKA_AUTH_FAILED',
+        `TLS to Kafka at ${problem.broker} failed while ${action} (${problem.code}): ${hint}`,
+        { cause: error },
+      );
+    }
+    case 'denied':
+      return new LoglakeError(
+        'LOGLAKE_KAFKA_NOT_AUTHORIZED',
+        `Kafka denied ${principal(config)} while ${action} (${problem.type}): ` +
+          `the cluster's ACLs do not allow it (${problem.message})`,
+        { cause: error, details: { type: problem.type } },
+      );
+  }
+}
+
+/** Runs `work`; a refusal comes out as the coded error of `explainKafkaError`. */
+export async function explained<T>(
+  config: KafkaClientConfig,
+  action: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw explainKafkaError(error, config, action);
+  }
+}

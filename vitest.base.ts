@@ -7,5 +7,4 @@ import type { ViteUserConfig } from 'vitest/config';
 export const baseTest: NonNullable<ViteUserConfig['test']> = {
   reporters: ['default', 'json'],
   outputFile: { json: '.vitest-report.json' },
-  env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
 };

@@ -14,9 +14,6 @@ declare module 'vitest' {
   }
 }
 
-// The SDK warns on every process that Node 20 support ends in 2027; the README says so once.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 /** Starts the local stack once per run, or reuses the one already running; stops only what it started. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const info = await stackUp({

@@ -44,7 +44,6 @@ export function startService(
       cwd: root,
       env: {
         ...process.env,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         LOG_LEVEL: 'info',
         ...env,
       },

@@ -5,13 +5,15 @@
  * - acknowledged but never in Kafka: the gateway answered 2xx for an event Kafka does not hold (when
  *   the load was stopped, which events were acknowledged is unknown: then these are requests that
  *   were in flight or retrying);
- * - in Kafka more than once with different event ids: the client retried a request whose answer
- *   was lost (a gateway killed after producing, or a Kafka time-out answered 503 that was written
- *   after all); at least once at the HTTP boundary, the lake rightly holds every record;
- * - in Kafka more than once with the same event id (the gateway stamps a fresh one per request):
- *   the gateway's producer wrote one record twice (its idempotence did not hold);
+ * - in Kafka more than once, stamped by different requests (`received_at` differs): the client
+ *   retried a request whose answer was lost (a gateway killed after producing, or a Kafka time-out
+ *   answered 503 that was written after all); the copies share the client's `event_id`, and the
+ *   sink drops all but the first within its dedup window;
+ * - in Kafka more than once from one request (same `received_at`): the gateway's producer wrote one
+ *   record twice (its idempotence did not hold);
+ * - in the lake more than once but no more often than in Kafka: copies the sink's dedup window kept;
  * - lake rows beyond Kafka's records: the sink wrote one record twice (exactly once broken);
- * - Kafka records missing from the lake: the sink lost them.
+ * - in Kafka, not in the lake: the sink lost it.
  */
 import { basename, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -30,6 +32,9 @@ export interface Classification {
   readonly duplicated_by_gateway_producer: number;
   readonly duplicated_by_client_retry: number;
   readonly duplicated_by_sink: number;
+  /** Copies in the lake beyond the first that Kafka holds as often: resends the dedup window kept. */
+  readonly resends_kept_by_sink: number;
+  /** Events in Kafka and nowhere in the lake. */
   readonly lost_by_sink: number;
   /** A few sequence numbers of each kind, and the rows the lake holds for some of them. */
   readonly examples: Record<string, number[]>;
@@ -46,7 +51,7 @@ interface KafkaCounts {
   /** Occurrences of each seq 1..max (saturating at 255). */
   readonly counts: Uint8Array;
   readonly records: number;
-  /** Repeated occurrences of a seq with an event id already seen for it (a hash of it). */
+  /** Repeated occurrences of a seq from a request already seen for it (a hash of its `received_at`). */
   readonly sameId: number;
   readonly sameIdSeqs: number[];
 }
@@ -92,14 +97,14 @@ async function countInKafka(
           for (const r of batch.records) {
             controls.resolveOffset(r.offset);
             const v = JSON.parse(r.value?.toString('utf8') ?? '{}') as {
-              event_id?: string;
+              received_at?: number;
               extra?: { run_id?: string; seq?: number };
             };
             if (v.extra?.run_id !== runId) continue;
             records += 1;
             const seq = v.extra.seq ?? 0;
             if (seq < 1 || seq > max) continue;
-            const id = hash32(v.event_id ?? '');
+            const id = hash32(String(v.received_at ?? ''));
             const seen = counts[seq] ?? 0;
             counts[seq] = Math.min(255, seen + 1);
             if (seen === 0) {
@@ -133,6 +138,7 @@ interface Totals {
   notInKafka: number;
   dupKafka: number;
   dupSink: number;
+  keptSink: number;
   lostSink: number;
 }
 
@@ -150,9 +156,10 @@ function compare(
     expected_not_in_kafka: [],
     duplicated_in_kafka: [],
     duplicated_by_sink: [],
+    resends_kept_by_sink: [],
     lost_by_sink: [],
   };
-  const totals: Totals = { notInKafka: 0, dupKafka: 0, dupSink: 0, lostSink: 0 };
+  const totals: Totals = { notInKafka: 0, dupKafka: 0, dupSink: 0, keptSink: 0, lostSink: 0 };
   const note = (kind: string, s: number) => {
     const list = examples[kind] ?? [];
     if (list.length < 20) list.push(s);
@@ -172,8 +179,12 @@ function compare(
       totals.dupSink += l - k;
       note('duplicated_by_sink', s);
     }
-    if (l < k) {
-      totals.lostSink += k - l;
+    if (l > 1 && Math.min(l, k) > 1) {
+      totals.keptSink += Math.min(l, k) - 1;
+      note('resends_kept_by_sink', s);
+    }
+    if (l === 0 && k > 0) {
+      totals.lostSink += 1;
       note('lost_by_sink', s);
     }
   }
@@ -229,6 +240,7 @@ export async function classify(options: {
       duplicated_by_gateway_producer: kafka.sameId,
       duplicated_by_client_retry: totals.dupKafka - kafka.sameId,
       duplicated_by_sink: totals.dupSink,
+      resends_kept_by_sink: totals.keptSink,
       lost_by_sink: totals.lostSink,
       examples,
       rows,

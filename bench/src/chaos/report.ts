@@ -112,7 +112,8 @@ export function failReasons(r: Omit<ChaosResult, 'pass' | 'fail_reasons'>): stri
       `${r.duplicated} duplicated events in the lake` +
         (a
           ? ` (in Kafka more than once: ${a.duplicated_by_client_retry} by client retries of unanswered requests, ` +
-            `${a.duplicated_by_gateway_producer} by the gateway's producer with the same event id; ` +
+            `${a.duplicated_by_gateway_producer} by the gateway's producer from one request; ` +
+            `${a.resends_kept_by_sink} resends the sink's dedup window kept; ` +
             `${a.duplicated_by_sink} written twice by the sink)`
           : ''),
     );
@@ -161,6 +162,14 @@ export function renderTables(r: ChaosResult): string {
         : `${n(r.missing)} of seq 1..the largest found (the load was stopped: not known to be acknowledged)`,
     ],
     ['duplicated', n(r.duplicated)],
+    [
+      'copies in Kafka',
+      r.analysis
+        ? `${n(r.analysis.kafka_records)} records of the run: ${n(r.analysis.duplicated_by_client_retry)} client resends of unanswered requests, ` +
+          `${n(r.analysis.duplicated_by_gateway_producer)} written twice by the gateway's producer; ` +
+          `the lake kept ${n(r.analysis.resends_kept_by_sink)} of them, the sink wrote ${n(r.analysis.duplicated_by_sink)} twice and lost ${n(r.analysis.lost_by_sink)}`
+        : '–',
+    ],
     ['lake:check findings', r.lake_check ? n(r.lake_check.findings) : '–'],
     [
       'max consumer lag',

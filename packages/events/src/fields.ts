@@ -38,7 +38,7 @@ export const FIELDS: readonly FieldSpec[] = [
     type: 'string',
     group: 'envelope',
     maxLength: 128,
-    doc: 'Unique id; the gateway assigns a UUIDv7 when absent and returns it.',
+    doc: 'Unique id; the gateway assigns a UUIDv7 when absent and returns it. A client that makes its own once per event and sends it again with a resend gets the copy dropped by the sink.',
   },
   {
     name: 'event_type',

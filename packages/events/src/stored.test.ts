@@ -17,7 +17,7 @@ describe('checkStoredEvent', () => {
     const text = JSON.stringify(good);
     expect(check(good)).toEqual({
       ok: true,
-      event: { ts: good.ts, receivedAt: good.received_at, line: text },
+      event: { eventId: good.event_id, ts: good.ts, receivedAt: good.received_at, line: text },
     });
   });
 

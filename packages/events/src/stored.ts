@@ -3,6 +3,8 @@ import type { EventReject } from './rejects.ts';
 
 /** A record of the topic, checked: its event time and the JSON line to store. */
 export interface StoredEvent {
+  /** The event's id (`event_id`): a client that sends an event again sends the same id. */
+  readonly eventId: string;
   readonly ts: number;
   readonly receivedAt: number;
   /** The record's JSON, or a normalized copy when unknown top-level fields had to move into `extra`. */
@@ -90,12 +92,18 @@ export function checkStoredEvent(value: Buffer | null): StoredResult {
       return reject('FIELD_REQUIRED', `${required} is required`, required);
     }
   }
+  const eventId = record.event_id as string;
   const ts = record.ts as number;
   const receivedAt = record.received_at as number;
   if (!unknown) {
     return {
       ok: true,
-      event: { ts, receivedAt, line: text.includes('\n') ? JSON.stringify(record) : text },
+      event: {
+        eventId,
+        ts,
+        receivedAt,
+        line: text.includes('\n') ? JSON.stringify(record) : text,
+      },
     };
   }
   const extra = {
@@ -105,5 +113,5 @@ export function checkStoredEvent(value: Buffer | null): StoredResult {
   const normalized: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(record)) if (FIELD_BY_NAME.has(k)) normalized[k] = v;
   normalized[EXTRA_FIELD] = extra;
-  return { ok: true, event: { ts, receivedAt, line: JSON.stringify(normalized) } };
+  return { ok: true, event: { eventId, ts, receivedAt, line: JSON.stringify(normalized) } };
 }

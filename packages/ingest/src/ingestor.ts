@@ -261,7 +261,9 @@ export class Ingestor {
   }): string | null {
     switch (this.options.partitionKey) {
       case 'user_or_session':
-        return e.userId ?? e.sessionId ?? null;
+        // Keyed always: an event sent again lands on its first copy's partition, where the sink's
+        // dedup window finds it.
+        return e.userId ?? e.sessionId ?? e.eventId;
       case 'user_id':
         return e.userId ?? null;
       case 'session_id':

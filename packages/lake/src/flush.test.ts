@@ -39,7 +39,8 @@ function flush(
   options: { poison?: number; last?: bigint } = {},
 ): Flush {
   const b = new RangeBuffer(0, first);
-  if (options.last !== undefined) b.fixEnd({ kind: 'intent', last: options.last });
+  if (options.last !== undefined)
+    b.fixEnd({ kind: 'intent', last: options.last, duplicates: new Set() });
   let o = first;
   for (const l of lines) b.add(o++, Date.parse('2026-11-26T10:00:00Z'), l, 1, 0, l.length);
   for (let i = 0; i < (options.poison ?? 0); i += 1)
@@ -145,7 +146,7 @@ describe('runFlush', () => {
     );
     // Offsets 10 and 11 are gone: the replay of 10..13 reads 12 and 13 only.
     const b = new RangeBuffer(0, 10n);
-    b.fixEnd({ kind: 'intent', last: 13n });
+    b.fixEnd({ kind: 'intent', last: 13n, duplicates: new Set() });
     b.add(12n, Date.parse('2026-11-26T10:00:00Z'), 'c', 1, 0, 1);
     b.add(13n, Date.parse('2026-11-26T10:00:00Z'), 'd', 1, 0, 1);
     const replay = new Flush(b.cut(), 'intent', budget.hold());

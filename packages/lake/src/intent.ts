@@ -2,7 +2,7 @@ import { hasCode } from '@loglake/core';
 import type { ObjectStore } from '@loglake/object-store';
 import type { EncodedRange } from './encode-range.ts';
 import { intentKey, intentPrefix, offsetOfKey } from './layout.ts';
-import type { CutRange } from './range-buffer.ts';
+import type { CutRange, RangeEnd } from './range-buffer.ts';
 
 /**
  * A flush's cut, recorded before any of its data objects is written: offsets `first`..`last` of one
@@ -17,6 +17,11 @@ export interface Intent {
   readonly last: string;
   readonly files: readonly { readonly key: string; readonly rows: number }[];
   readonly dead_letters: number;
+  /**
+   * Offsets of records dropped as events sent again (an earlier record of the partition had the
+   * same `event_id`); absent when none. A replay drops exactly these.
+   */
+  readonly duplicates?: readonly string[];
   readonly created_at: string;
   readonly writer: string;
 }
@@ -38,9 +43,29 @@ export function intentOf(
     last: range.last.toString(),
     files: encoded.files.map((f) => ({ key: f.key, rows: f.rows })),
     dead_letters: encoded.poison.length,
+    ...(range.duplicates.length > 0
+      ? { duplicates: range.duplicates.map((o) => o.toString()) }
+      : {}),
     created_at: new Date().toISOString(),
     writer,
   };
+}
+
+/** How a range that follows `intent` ends, and which of its records it drops. */
+export function followIntent(intent: Intent): RangeEnd {
+  return {
+    kind: 'intent',
+    last: BigInt(intent.last),
+    duplicates: new Set((intent.duplicates ?? []).map((o) => BigInt(o))),
+  };
+}
+
+function sameDuplicates(existing: Intent, range: CutRange): boolean {
+  const recorded = existing.duplicates ?? [];
+  return (
+    recorded.length === range.duplicates.length &&
+    recorded.every((o, i) => o === range.duplicates[i]?.toString())
+  );
 }
 
 export async function readIntent(
@@ -122,7 +147,12 @@ export function compareWithIntent(
     ours.delete(f.key);
   }
   const unrecorded = [...ours.entries()].map(([key, rows]) => ({ key, rows }));
-  if ((short.length > 0 || unrecorded.length > 0) && !range.followsIntent)
+  // A range cut freely whose window dropped other records than the recorded cut did is read again
+  // following the intent; a range that followed it dropped exactly the recorded ones it could read.
+  if (
+    (short.length > 0 || unrecorded.length > 0 || !sameDuplicates(existing, range)) &&
+    !range.followsIntent
+  )
     return { kind: 'conflict', existing };
   return { kind: 'followed', short, unrecorded };
 }

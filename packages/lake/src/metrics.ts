@@ -79,6 +79,11 @@ export function createSinkMetrics(registry: Registry) {
       help: 'Retries of lake writes (intent, object, dead letters) after a failure.',
       registers,
     }),
+    duplicatesDropped: new Counter({
+      name: 'loglake_sink_duplicates_dropped_total',
+      help: 'Records dropped because an earlier record of the partition, within the dedup window, had the same event_id (an event sent again).',
+      registers,
+    }),
     lostRecords: new Counter({
       name: 'loglake_sink_lost_records_total',
       help: 'Records of recorded ranges that were gone from Kafka (retention) before their objects were written; see _loglake/losses/.',

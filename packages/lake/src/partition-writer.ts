@@ -4,7 +4,8 @@ import type { ConsumedRecord, KafkaConsumer } from '@loglake/kafka';
 import { findChainStart } from './chain-start.ts';
 import type { FlushSlots } from './flush-slots.ts';
 import { Flush, runFlush, type FlushContext, type FlushReason } from './flush.ts';
-import { readIntent, type Intent } from './intent.ts';
+import { followIntent, readIntent, type Intent } from './intent.ts';
+import { DedupWindow } from './dedup-window.ts';
 import { recordGap } from './loss.ts';
 import type { Hold, MemoryBudget } from './memory-budget.ts';
 import { recordDurableFlush, type SinkMetrics } from './metrics.ts';
@@ -14,6 +15,7 @@ import { Abandoned } from './retry.ts';
 export interface WriterLimits {
   readonly flushMaxRows: number;
   readonly flushMaxBytes: number;
+  readonly dedupWindowRecords: number;
 }
 
 /** What a partition writer shares with the sink that owns it. */
@@ -43,6 +45,7 @@ type State = 'starting' | 'ready' | 'closed';
  */
 export class PartitionWriter {
   private buffer: RangeBuffer;
+  private readonly window: DedupWindow;
   private readonly held: Hold;
   private flushes: Flush[] = [];
   private epoch = 0;
@@ -57,6 +60,7 @@ export class PartitionWriter {
     private readonly host: WriterHost,
   ) {
     this.buffer = new RangeBuffer(partition, 0n);
+    this.window = new DedupWindow(host.limits.dedupWindowRecords);
     this.held = host.budget.hold();
   }
 
@@ -126,10 +130,15 @@ export class PartitionWriter {
     }
     if (this.closed) return;
     this.buffer = new RangeBuffer(this.partition, found.start);
-    if (found.intent) this.buffer.fixEnd({ kind: 'intent', last: BigInt(found.intent.last) });
+    if (found.intent) this.buffer.fixEnd(followIntent(found.intent));
     else if (found.nextRecorded !== null)
       this.buffer.fixEnd({ kind: 'chain', last: found.nextRecorded - 1n });
-    this.host.consumer.seek(topic, this.partition, found.start.toString());
+    // Read the window's offsets before the start again, for their event ids only.
+    const size = BigInt(this.window.size);
+    const primeFrom = found.start - size > logStart ? found.start - size : logStart;
+    const seekTo = primeFrom < found.start ? primeFrom : found.start;
+    this.window.clear();
+    this.host.consumer.seek(topic, this.partition, seekTo.toString());
     this.state = 'ready';
     logger.info(
       {
@@ -139,6 +148,7 @@ export class PartitionWriter {
         committed: from.toString(),
         found_by: found.how,
         follows_intent: found.intent !== null,
+        dedup_from: seekTo.toString(),
       },
       'partition assigned',
     );
@@ -155,19 +165,30 @@ export class PartitionWriter {
     const now = Date.now();
     let read = 0;
     let readBytes = 0;
+    let duplicates = 0;
     let i = 0;
     for (; i < records.length; i += 1) {
       const record = records[i] as ConsumedRecord;
       const offset = BigInt(record.offset);
-      // Fetched again (after a rebalance or a re-read): already taken.
-      if (offset < this.buffer.next) continue;
+      // Before the range: read for the dedup window only, or fetched again (already taken).
+      if (offset < this.buffer.next) {
+        this.remember(offset, record.value);
+        continue;
+      }
       if (!this.reach(offset) || blocked()) break;
       const value = record.value;
       const bytes = value?.length ?? 0;
       const checked = checkStoredEvent(value);
       if (checked.ok) {
         const e = checked.event;
-        this.buffer.add(offset, e.ts, e.line, e.receivedAt, now, bytes);
+        const at = Number(offset);
+        const recorded = this.buffer.recordedDuplicates;
+        const duplicate = recorded ? recorded.has(offset) : this.window.has(at, e.eventId);
+        this.window.add(at, e.eventId);
+        if (duplicate) {
+          this.buffer.addDuplicate(offset, now, bytes);
+          duplicates += 1;
+        } else this.buffer.add(offset, e.ts, e.line, e.receivedAt, now, bytes);
       } else {
         this.buffer.addPoison(offset, checked.reject, value?.toString('utf8') ?? '', now, bytes);
       }
@@ -178,7 +199,15 @@ export class PartitionWriter {
     }
     this.host.metrics.recordsRead.inc(read);
     this.host.metrics.bytesRead.inc(readBytes);
+    this.host.metrics.duplicatesDropped.inc(duplicates);
     return i;
+  }
+
+  /** A record before the open range: only its event id matters, for the dedup window. */
+  private remember(offset: bigint, value: Buffer | null): void {
+    if (!this.window.enabled) return;
+    const checked = checkStoredEvent(value);
+    if (checked.ok) this.window.add(Number(offset), checked.event.eventId);
   }
 
   /** Cuts the recorded ranges that end before `offset` (their last records may be gone); false while a lookup is pending. */
@@ -226,8 +255,7 @@ export class PartitionWriter {
     const lookup: Promise<void> = ctx
       .retry(() => readIntent(ctx.store, topic, this.partition, first), stale)
       .then((intent) => {
-        if (stale() === null && intent)
-          this.buffer.fixEnd({ kind: 'intent', last: BigInt(intent.last) });
+        if (stale() === null && intent) this.buffer.fixEnd(followIntent(intent));
       })
       .catch((error: unknown) => {
         if (!(error instanceof Abandoned))
@@ -359,8 +387,9 @@ export class PartitionWriter {
     this.flushes = this.flushes.filter((f) => !f.cancelled);
     this.held.release();
     this.buffer = new RangeBuffer(this.partition, first);
+    this.window.rewind(Number(first));
     this.lookup = null;
-    if (known) this.buffer.fixEnd({ kind: 'intent', last: BigInt(known.last) });
+    if (known) this.buffer.fixEnd(followIntent(known));
     else this.startLookup();
     this.host.consumer.seek(this.host.topic, this.partition, first.toString());
     this.host.changed();
@@ -374,6 +403,7 @@ export class PartitionWriter {
     for (const f of this.flushes) f.cancel();
     this.flushes = [];
     this.held.release();
+    this.window.clear();
     this.lookup = null;
     this.pendingCommit = null;
     this.notifyIdle();

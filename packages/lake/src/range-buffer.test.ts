@@ -39,9 +39,9 @@ describe('RangeBuffer', () => {
 
   it('ends a forced range where the intent says, even past the last record seen', () => {
     const b = new RangeBuffer(1, 0n);
-    b.fixEnd({ kind: 'intent', last: 9n });
+    b.fixEnd({ kind: 'intent', last: 9n, duplicates: new Set() });
     b.add(0n, 0, 'x', null, 0, 1);
-    expect(() => b.fixEnd({ kind: 'intent', last: 3n })).toThrow();
+    expect(() => b.fixEnd({ kind: 'intent', last: 3n, duplicates: new Set() })).toThrow();
     const r = b.cut();
     expect(r.last).toBe(9n);
     expect(r.followsIntent).toBe(true);
@@ -61,7 +61,7 @@ describe('RangeBuffer', () => {
 
   it('cuts a recorded range whose records are all gone: empty, ending where the intent says', () => {
     const b = new RangeBuffer(0, 20n);
-    b.fixEnd({ kind: 'intent', last: 29n });
+    b.fixEnd({ kind: 'intent', last: 29n, duplicates: new Set() });
     const r = b.cut();
     expect(r).toMatchObject({ first: 20n, last: 29n, rows: 0, followsIntent: true });
     expect(b.first).toBe(30n);

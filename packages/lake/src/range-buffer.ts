@@ -15,8 +15,8 @@ export interface BucketRows {
 
 /** Why a range's last offset was fixed before it was read. */
 export type RangeEnd =
-  /** An intent at the range's first offset recorded the cut: follow it. */
-  | { readonly kind: 'intent'; readonly last: bigint }
+  /** An intent at the range's first offset recorded the cut: follow it, dropping the duplicates it names. */
+  | { readonly kind: 'intent'; readonly last: bigint; readonly duplicates: ReadonlySet<bigint> }
   /** The next range of the chain is already recorded: end right before it. */
   | { readonly kind: 'chain'; readonly last: bigint };
 
@@ -28,6 +28,8 @@ export interface CutRange {
   /** Rows per `dt=…/hour=…` bucket, in offset order. */
   readonly buckets: ReadonlyMap<string, BucketRows>;
   readonly poison: readonly PoisonRecord[];
+  /** Offsets of records dropped as events sent again (ascending). */
+  readonly duplicates: readonly bigint[];
   readonly rows: number;
   /** UTF-8 bytes of the record values the range holds (what the memory budget counts). */
   readonly bytes: number;
@@ -50,6 +52,7 @@ export interface CutRange {
 export class RangeBuffer {
   private buckets = new Map<string, BucketRows>();
   private poison: PoisonRecord[] = [];
+  private duplicates: bigint[] = [];
   private lastOffset: bigint | null = null;
   private oldestAt = 0;
   private oldestReceived: number | null = null;
@@ -79,6 +82,11 @@ export class RangeBuffer {
   /** Where this range must end, when that was fixed before reading it; null while it is free. */
   get forcedLast(): bigint | null {
     return this.end?.last ?? null;
+  }
+
+  /** The duplicates the intent this range follows recorded, or null when the range is cut freely. */
+  get recordedDuplicates(): ReadonlySet<bigint> | null {
+    return this.end?.kind === 'intent' ? this.end.duplicates : null;
   }
 
   /** Fixes where the range ends. Only before its first record: a cut is decided once. */
@@ -123,6 +131,13 @@ export class RangeBuffer {
     this.bytes += bytes;
   }
 
+  /** A record dropped as an event sent again: it is read, and holds no row. */
+  addDuplicate(offset: bigint, now: number, bytes: number): void {
+    this.touch(offset, now);
+    this.duplicates.push(offset);
+    this.bytes += bytes;
+  }
+
   private touch(offset: bigint, now: number): void {
     if (this.lastOffset === null) this.oldestAt = now;
     this.lastOffset = offset;
@@ -141,6 +156,7 @@ export class RangeBuffer {
       last,
       buckets: this.buckets,
       poison: this.poison,
+      duplicates: this.duplicates,
       rows: this.rows,
       bytes: this.bytes,
       followsIntent: this.end?.kind === 'intent',
@@ -150,6 +166,7 @@ export class RangeBuffer {
     this.first = last + 1n;
     this.buckets = new Map();
     this.poison = [];
+    this.duplicates = [];
     this.lastOffset = null;
     this.rows = 0;
     this.bytes = 0;

@@ -29,6 +29,11 @@ export interface SinkOptions {
   /** Bytes held across open ranges and cut ranges not yet encoded; above it, the largest range is cut and fetching pauses. */
   readonly memoryBudgetBytes: number;
   readonly maxFlushesInFlight: number;
+  /**
+   * Offsets per partition a record's `event_id` is looked up in: an event sent again within them is
+   * dropped (recorded in the range's intent). 0 turns it off.
+   */
+  readonly dedupWindowRecords: number;
   /** Names this process in intents. */
   readonly writer: string;
   readonly tmpDir: string;

@@ -149,7 +149,9 @@ export function createProfile(name: ProfileName, ctx: ProfileContext): { next():
               ? tracking()
               : weblog();
       seq += 1;
-      return { ...base, run_id: ctx.runId, seq };
+      // A client's own id, made once per event: a resend after a lost answer carries the same id,
+      // so the sink can drop the second copy.
+      return { ...base, event_id: `${ctx.runId}-${seq}`, run_id: ctx.runId, seq };
     },
   };
 }

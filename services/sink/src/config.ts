@@ -1,7 +1,7 @@
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { envPositiveInt, parseEnv, type Env } from '@loglake/core';
+import { envNonNegativeInt, envPositiveInt, parseEnv, type Env } from '@loglake/core';
 import { parseKafkaEnv, type KafkaClientConfig } from '@loglake/kafka';
 import { PARQUET_CODECS, type ParquetCodec, type SinkOptions } from '@loglake/lake';
 import { parseS3Env, type S3ClientConfig } from '@loglake/object-store';
@@ -39,6 +39,7 @@ const schema = z
     SINK_FLUSH_MAX_AGE_MS: envPositiveInt.default(60_000),
     SINK_MEMORY_BUDGET_BYTES: envPositiveInt.default(256 * MiB),
     SINK_MAX_FLUSHES_IN_FLIGHT: envPositiveInt.default(4),
+    SINK_DEDUP_WINDOW_RECORDS: envNonNegativeInt.default(100_000),
     SINK_COMPRESSION: z.enum(PARQUET_CODECS).default('zstd'),
     SINK_ENCODER_THREADS: envPositiveInt.default(1),
     SINK_ENCODER_MEMORY_MB: envPositiveInt.default(512),
@@ -102,6 +103,7 @@ export function loadConfig(env: Env): SinkConfig {
       flushMaxAgeMs: v.SINK_FLUSH_MAX_AGE_MS,
       memoryBudgetBytes: v.SINK_MEMORY_BUDGET_BYTES,
       maxFlushesInFlight: v.SINK_MAX_FLUSHES_IN_FLIGHT,
+      dedupWindowRecords: v.SINK_DEDUP_WINDOW_RECORDS,
       writer,
       tmpDir: v.SINK_TMP_DIR ?? join(tmpdir(), `loglake-sink-${process.pid}`),
       retryInitialMs: v.SINK_RETRY_INITIAL_MS,

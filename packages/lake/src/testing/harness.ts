@@ -71,6 +71,7 @@ export class Harness {
         flushMaxAgeMs: 60_000,
         memoryBudgetBytes: 8 << 20,
         maxFlushesInFlight: 4,
+        dedupWindowRecords: 1000,
         writer: name,
         tmpDir: mkdtempSync(join(tmpdir(), `loglake-tmp-${name}-`)),
         retryInitialMs: 5,

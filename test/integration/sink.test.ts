@@ -186,4 +186,25 @@ describe('sink → real S3', () => {
     expect(await proc.exited).toBe(1);
     expect(proc.output()).toMatch(/LOGLAKE_STORE_UNAVAILABLE|not reachable/);
   });
+
+  test('warns at start-up when the topic keeps records for less than the replay window', async ({
+    kafka,
+    topic,
+    dlqTopic,
+    groupId,
+    store,
+  }) => {
+    // The test topic keeps records 7 days; a sink that must survive 30 days of outage says so.
+    const sink = await startSink(kafka, topic, dlqTopic, groupId, s3Url(store), {
+      SINK_REPLAY_ALLOWANCE_MS: String(30 * 86_400_000),
+    });
+    try {
+      await expect
+        .poll(() => sink.output().includes('sink_topic_retention_short'), { timeout: 30_000 })
+        .toBe(true);
+      expect(sink.output()).toContain('keeps records 168 h');
+    } finally {
+      expect(await sink.stop()).toBe(0);
+    }
+  });
 });

@@ -17,6 +17,8 @@ export interface SinkConfig {
   readonly heartbeatIntervalMs: number;
   readonly rebalanceTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
+  /** How long the sink or S3 may be down with records still in Kafka: checked against the topic's retention. */
+  readonly replayAllowanceMs: number;
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   readonly kafka: KafkaClientConfig;
   readonly s3: S3ClientConfig;
@@ -51,6 +53,7 @@ const schema = z
     SINK_LAG_INTERVAL_MS: envPositiveInt.default(5_000),
     SINK_STORE_CHECK_TIMEOUT_MS: envPositiveInt.default(30_000),
     SINK_SHUTDOWN_TIMEOUT_MS: envPositiveInt.default(60_000),
+    SINK_REPLAY_ALLOWANCE_MS: envNonNegativeInt.default(24 * 3_600_000),
     SINK_ADMIN_HOST: z.string().default('127.0.0.1'),
     SINK_ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
     SINK_TMP_DIR: z.string().optional(),
@@ -91,6 +94,7 @@ export function loadConfig(env: Env): SinkConfig {
     heartbeatIntervalMs: v.SINK_HEARTBEAT_INTERVAL_MS,
     rebalanceTimeoutMs: v.SINK_REBALANCE_TIMEOUT_MS,
     shutdownTimeoutMs: v.SINK_SHUTDOWN_TIMEOUT_MS,
+    replayAllowanceMs: v.SINK_REPLAY_ALLOWANCE_MS,
     logLevel: v.LOG_LEVEL,
     kafka: parseKafkaEnv(env, { clientId: 'loglake-sink' }),
     s3: parseS3Env(env),

@@ -4,10 +4,16 @@
  */
 import Fastify from 'fastify';
 import { createLogger, createRegistry, errorMessage } from '@loglake/core';
-import { createKafkaAdmin, createKafkaConsumer, createKafkaProducer } from '@loglake/kafka';
+import {
+  createKafkaAdmin,
+  createKafkaConsumer,
+  createKafkaProducer,
+  topicRetention,
+} from '@loglake/kafka';
 import { LakeSink, createDuckDbEncoder, createSinkMetrics } from '@loglake/lake';
 import { openStore } from '@loglake/object-store';
 import { loadConfig, redacted } from './config.ts';
+import { retentionWarnings } from './retention-check.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -67,6 +73,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   ready = true;
+  void checkRetention(config, logger);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -91,6 +98,27 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+/** Warns when the topic may delete records before the sink has written them; never stops the sink. */
+async function checkRetention(
+  config: ReturnType<typeof loadConfig>,
+  logger: ReturnType<typeof createLogger>,
+): Promise<void> {
+  const topic = config.sink.topic;
+  try {
+    const retention = await topicRetention(config.kafka, topic, logger);
+    const warnings = retentionWarnings(topic, retention, {
+      flushMaxAgeMs: config.sink.flushMaxAgeMs,
+      replayAllowanceMs: config.replayAllowanceMs,
+    });
+    for (const w of warnings) logger.warn({ event: 'sink_topic_retention_short', topic }, w);
+  } catch (error) {
+    logger.warn(
+      { event: 'sink_topic_retention_unknown', topic, err: errorMessage(error) },
+      `cannot read the retention of ${topic} (the principal needs DESCRIBE_CONFIGS on it): not checked`,
+    );
+  }
 }
 
 main().catch((error: unknown) => {

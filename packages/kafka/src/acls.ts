@@ -1,15 +1,13 @@
-import {
-  AclOperationTypes,
-  AclPermissionTypes,
-  AclResourceTypes,
-  ResourcePatternTypes,
-  type Admin,
-  type AclEntry,
-} from 'kafkajs';
+import kafkajs, { type Admin, type AclEntry } from 'kafkajs';
 import type { Logger } from '@loglake/core';
 import type { KafkaClientConfig } from './config.ts';
 import { createKafkaJs } from './client.ts';
 import { explained } from './errors.ts';
+
+// Node's CommonJS interop does not see these enums as named exports of kafkajs (its lexer stops early).
+const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
+type AclResourceTypes = kafkajs.AclResourceTypes;
+type AclOperationTypes = kafkajs.AclOperationTypes;
 
 export type AclResource = 'topic' | 'group' | 'cluster' | 'transactional_id';
 export type AclOperation =

@@ -1,8 +1,8 @@
 import type { Consumer, IHeaders } from 'kafkajs';
-import type { Logger } from '@loglake/core';
+import { LoglakeError, type Logger } from '@loglake/core';
 import type { KafkaClientConfig } from './config.ts';
 import { createKafkaJs } from './client.ts';
-import { explainKafkaError, explained } from './errors.ts';
+import { explainKafkaError, explained, isKafkaJsError } from './errors.ts';
 
 export interface ConsumedRecord {
   readonly partition: number;
@@ -67,6 +67,23 @@ export interface KafkaConsumer {
   onCrash(listener: (error: unknown, willRestart: boolean) => void): void;
   /** Stops fetching and leaves the group; `run`'s handler is not called again. */
   stop(): Promise<void>;
+}
+
+/**
+ * A crash's error, explained. kafkajs turns a FindCoordinator the ACLs deny (GROUP_AUTHORIZATION_FAILED)
+ * into "Failed to find group coordinator" and drops the reason, so that message gets the hint.
+ */
+function explainCrash(error: unknown, config: KafkaClientConfig, groupId: string): unknown {
+  const explained = explainKafkaError(error, config, `consuming in group ${groupId}`);
+  if (explained !== error || !isKafkaJsError(error, 'KafkaJSGroupCoordinatorNotFound')) {
+    return explained;
+  }
+  const who = config.sasl ? `User:${config.sasl.username}` : 'this client';
+  return new LoglakeError(
+    'LOGLAKE_KAFKA_UNAVAILABLE',
+    `no coordinator found for group ${groupId}; kafkajs says this too when the cluster's ACLs deny the group: check that ${who} may READ group ${groupId}`,
+    { retryable: true, cause: error },
+  );
 }
 
 function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
@@ -154,8 +171,7 @@ export function createKafkaConsumer(
     stop: () => consumer.stop(),
     onCrash(listener) {
       consumer.on(consumer.events.CRASH, (event) => {
-        const action = `consuming in group ${options.groupId}`;
-        listener(explainKafkaError(event.payload.error, config, action), event.payload.restart);
+        listener(explainCrash(event.payload.error, config, options.groupId), event.payload.restart);
       });
     },
   };

@@ -55,6 +55,17 @@ describe('kafkaAccessProblem', () => {
     });
   });
 
+  it('finds a refusal among the per-topic errors of one request', () => {
+    const aggregate = Object.assign(new Error('Topic creation errors'), {
+      name: 'KafkaJSAggregateError',
+      errors: [denied],
+    });
+    expect(kafkaAccessProblem(aggregate)).toMatchObject({
+      kind: 'denied',
+      type: 'TOPIC_AUTHORIZATION_FAILED',
+    });
+  });
+
   it('leaves other errors alone', () => {
     const refused = make(KafkaJSConnectionError, 'Connection error: connect ECONNREFUSED', {
       broker: '127.0.0.1:9094',

@@ -38,16 +38,26 @@ interface ErrorLike {
   readonly originalError?: unknown;
 }
 
-/** The error and its causes (kafkajs wraps retried and non-retriable errors), outermost first. */
+/**
+ * The error and its causes, outermost first: kafkajs wraps retried and non-retriable errors
+ * (`cause`, `originalError`) and lists per-topic failures of one request in `errors`.
+ */
 function causes(error: unknown): ErrorLike[] {
   const out: ErrorLike[] = [];
-  let e: unknown = error;
-  while (typeof e === 'object' && e !== null && out.length < 10 && !out.includes(e)) {
+  const queue: unknown[] = [error];
+  while (queue.length > 0 && out.length < 20) {
+    const e = queue.shift();
+    if (typeof e !== 'object' || e === null || out.includes(e)) continue;
     out.push(e);
-    const next = (e as ErrorLike).cause ?? (e as ErrorLike).originalError;
-    e = next;
+    const { cause, originalError, errors } = e as ErrorLike & { errors?: unknown };
+    queue.push(cause, originalError, ...(Array.isArray(errors) ? (errors as unknown[]) : []));
   }
   return out;
+}
+
+/** Whether kafkajs' error class `name` is the error or one of its causes. */
+export function isKafkaJsError(error: unknown, name: string): boolean {
+  return causes(error).some((e) => e.name === name);
 }
 
 /**

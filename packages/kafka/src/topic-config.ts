@@ -1,8 +1,12 @@
-import { ConfigResourceTypes, ConfigSource, type Admin } from 'kafkajs';
+import kafkajs, { type Admin } from 'kafkajs';
 import { LoglakeError, type Logger } from '@loglake/core';
 import type { KafkaClientConfig } from './config.ts';
 import { createKafkaJs } from './client.ts';
 import { explained } from './errors.ts';
+
+// Node's CommonJS interop does not see these enums as named exports of kafkajs (its lexer stops early).
+const { ConfigResourceTypes, ConfigSource } = kafkajs;
+type ConfigSource = kafkajs.ConfigSource;
 
 /** Where a topic's effective setting comes from. */
 export type TopicConfigSource = 'topic' | 'broker' | 'default';

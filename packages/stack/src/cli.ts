@@ -1,12 +1,15 @@
 /**
  * `pnpm stack:up | stack:down | stack:status | start` — the local stack without Docker.
- *   up [--three] [--no-prometheus] [--timeout-s N]
+ *   up [--three] [--secure] [--no-prometheus] [--timeout-s N]
+ *      --secure adds a broker with TLS, SASL SCRAM-SHA-512 and ACLs on 127.0.0.1:9094
+ *      KAFKA_TOPIC_RETENTION_MS sets retention.ms of the topics it creates (default 7 days)
  *   down
  *   status
- *   start   the stack plus the pipeline's services, until Ctrl-C
+ *   start [--secure]   the stack plus the pipeline's services, until Ctrl-C (through the secured broker with --secure)
  */
 import { parseArgs } from 'node:util';
 import { errorMessage } from '@loglake/core';
+import { parseTopicEnv } from '@loglake/kafka';
 import { startPipeline } from './services.ts';
 import { stackDown, stackStatus, stackUp, type KafkaLayout, type StackInfo } from './stack.ts';
 
@@ -22,6 +25,13 @@ function describe(info: StackInfo): string {
       `  s3:             ${info.s3.endpoint ?? ''} bucket=${info.s3.bucket} (key loglake / loglake-secret)`,
     );
   }
+  if (info.secure) {
+    const { users } = info.secure;
+    lines.push(
+      `  kafka (secure) users (SCRAM-SHA-512): ${users.gateway.username} / ${users.gateway.password}, ${users.sink.username} / ${users.sink.password}, ${users.admin.username} / ${users.admin.password} (super user)`,
+      `  kafka (secure) CA:    ${info.secure.caFile} (KAFKA_SSL=true KAFKA_SSL_CA_FILE=…)`,
+    );
+  }
   if (info.prometheusUrl) lines.push(`  prometheus:     ${info.prometheusUrl}`);
   lines.push(`  logs:           ${info.paths.logs}`);
   return lines.join('\n');
@@ -33,19 +43,23 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       three: { type: 'boolean', default: false },
+      secure: { type: 'boolean', default: false },
       'no-prometheus': { type: 'boolean', default: false },
       'timeout-s': { type: 'string', default: '120' },
     },
   });
   const command = positionals[0] ?? 'status';
   const timeoutMs = Number(values['timeout-s']) * 1000;
-  const kafka: KafkaLayout[] = values.three ? ['single', 'three'] : ['single'];
+  const kafka: KafkaLayout[] = ['single'];
+  if (values.three) kafka.push('three');
+  if (values.secure) kafka.push('secure');
   const prometheus = values['no-prometheus'] ? 'off' : 'auto';
+  const { retentionMs: topicRetentionMs } = parseTopicEnv(process.env);
 
   switch (command) {
     case 'up': {
       const begun = Date.now();
-      const info = await stackUp({ kafka, prometheus, timeoutMs, log });
+      const info = await stackUp({ kafka, prometheus, timeoutMs, topicRetentionMs, log });
       log(`ready in ${((Date.now() - begun) / 1000).toFixed(1)} s\n${describe(info)}`);
       return 0;
     }
@@ -56,11 +70,11 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'status': {
       for (const c of stackStatus())
-        log(`${c.running ? 'up  ' : 'down'}  ${c.name.padEnd(11)} ${c.address}`);
+        log(`${c.running ? 'up  ' : 'down'}  ${c.name.padEnd(14)} ${c.address}`);
       return 0;
     }
     case 'start': {
-      const info = await stackUp({ kafka, prometheus, timeoutMs, log });
+      const info = await stackUp({ kafka, prometheus, timeoutMs, topicRetentionMs, log });
       log(`stack ready\n${describe(info)}`);
       const services = startPipeline(info);
       log(

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { kafkaClientEnv } from '@loglake/kafka';
+import { secureClientConfig } from './kafka.ts';
 import type { StackInfo } from './stack.ts';
 
 export interface RunningService {
@@ -36,16 +38,21 @@ export function startServiceProcess(
   return { name, child, exited };
 }
 
-/** The local default pipeline: the gateway in open mode on 127.0.0.1:8080, the sink into `<repo>/lake`. */
+/**
+ * The local default pipeline: the gateway in open mode on 127.0.0.1:8080, the sink into
+ * `<repo>/lake`; through the secured broker, each with its own login, when the stack runs it.
+ */
 export function startPipeline(info: StackInfo): RunningService[] {
-  const brokers = (info.kafka.single ?? []).join(',');
+  const plain = { KAFKA_BROKERS: (info.kafka.single ?? []).join(',') };
+  const kafka = (user: 'gateway' | 'sink') =>
+    info.secure ? kafkaClientEnv(secureClientConfig(info.paths, info.secure.users[user])) : plain;
   return [
     startServiceProcess(info.paths.repo, 'gateway', {
-      KAFKA_BROKERS: brokers,
+      ...kafka('gateway'),
       GATEWAY_OPEN_MODE: 'true',
     }),
     startServiceProcess(info.paths.repo, 'sink', {
-      KAFKA_BROKERS: brokers,
+      ...kafka('sink'),
       SINK_OUTPUT_URL: `file://${join(info.paths.repo, 'lake')}`,
     }),
   ];

@@ -1,14 +1,25 @@
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { LoglakeError } from '@loglake/core';
-import { createKafkaAdmin } from '@loglake/kafka';
+import {
+  DEFAULT_TOPIC_RETENTION_MS,
+  createKafkaAclAdmin,
+  createKafkaAdmin,
+  describeTopicConfigs,
+  pipelineAcls,
+  type KafkaClientConfig,
+} from '@loglake/kafka';
 import type { S3ClientConfig } from '@loglake/object-store';
 import {
+  SECURE_BROKER,
+  SECURE_USERS,
   SINGLE_BROKER,
   THREE_BROKERS,
   bootstrapServers,
   kafkaNodeRunning,
   nodeName,
+  secureCaFile,
+  stackClientConfig,
   startKafkaCluster,
   stopKafkaCluster,
   type KafkaClusterSpec,
@@ -17,11 +28,13 @@ import { stackPaths, type StackPaths } from './paths.ts';
 import { PROMETHEUS, prometheusRunning, startPrometheus, stopPrometheus } from './prometheus.ts';
 import { S3_SERVER, s3ClientConfig, s3Running, startS3, stopS3 } from './s3.ts';
 
-export type KafkaLayout = 'single' | 'three';
+export type KafkaLayout = 'single' | 'three' | 'secure';
 
 export interface StackOptions {
-  /** Which Kafka clusters to run: the one-broker default, the three-node one, or both. */
+  /** Which Kafka clusters to run: the one-broker default, the three-node one, the secured one. */
   readonly kafka?: readonly KafkaLayout[];
+  /** `retention.ms` of the pipeline topics the stack creates (default 7 days). */
+  readonly topicRetentionMs?: number;
   readonly s3?: boolean;
   /** `auto` starts Prometheus when the binary is on PATH and says so when it is not. */
   readonly prometheus?: 'auto' | 'required' | 'off';
@@ -37,16 +50,29 @@ export interface StackInfo {
   readonly kafka: Partial<Record<KafkaLayout, readonly string[]>>;
   readonly s3?: S3ClientConfig & { readonly bucket: string };
   readonly prometheusUrl?: string;
+  /** With the `secure` layout: how to reach the secured broker. */
+  readonly secure?: SecureKafkaInfo;
   /** Components this call started (the rest were already running). */
   readonly started: readonly string[];
 }
 
-/** Topics of the pipeline, created on the one-broker default cluster. */
+export interface SecureKafkaInfo {
+  /** SASL_SSL bootstrap servers. */
+  readonly brokers: readonly string[];
+  /** The CA certificate that signed the broker's (`KAFKA_SSL_CA_FILE`). */
+  readonly caFile: string;
+  readonly users: typeof SECURE_USERS;
+}
+
+/** Topics of the pipeline, created on every cluster the stack starts. */
 export const PIPELINE_TOPICS = ['log-data', 'log-data-dlq'] as const;
+/** The sink's consumer group, as the services default it (the secured broker's ACLs name it). */
+export const PIPELINE_GROUP = 'loglake-sink';
 
 const LAYOUTS: Record<KafkaLayout, KafkaClusterSpec> = {
   single: SINGLE_BROKER,
   three: THREE_BROKERS,
+  secure: SECURE_BROKER,
 };
 
 export function clusterSpec(layout: KafkaLayout): KafkaClusterSpec {
@@ -61,21 +87,60 @@ function onPath(binary: string): string | null {
   return null;
 }
 
-async function ensurePipelineTopics(spec: KafkaClusterSpec): Promise<void> {
-  const admin = createKafkaAdmin({
-    brokers: bootstrapServers(spec),
-    clientId: 'loglake-stack',
-    ssl: false,
+/**
+ * Creates the pipeline's topics with explicit settings (retention, min.insync.replicas from the
+ * replication factor) and, on the secured cluster, the services' ACLs. An existing topic keeps its
+ * settings; the stack says so when its retention differs from the one asked.
+ */
+async function ensurePipelineTopics(
+  paths: StackPaths,
+  spec: KafkaClusterSpec,
+  retentionMs: number,
+  log: (message: string) => void,
+): Promise<void> {
+  const config: KafkaClientConfig = {
+    ...stackClientConfig(paths, spec),
     connectionTimeoutMs: 3000,
     requestTimeoutMs: 30000,
-  });
+  };
+  const admin = createKafkaAdmin(config);
   await admin.connect();
   try {
     for (const topic of PIPELINE_TOPICS) {
-      await admin.ensureTopic({ topic, partitions: 6, replicationFactor: spec.replicationFactor });
+      const created = await admin.ensureTopic({
+        topic,
+        partitions: 6,
+        replicationFactor: spec.replicationFactor,
+        retentionMs,
+      });
+      if (created) continue;
+      const kept = (await describeTopicConfigs(config, topic, ['retention.ms']))['retention.ms'];
+      if (kept?.value !== String(retentionMs)) {
+        log(
+          `${spec.name}: topic ${topic} exists with retention.ms=${kept?.value ?? '?'} (${kept?.source ?? '?'}), not ${retentionMs}; the stack does not change existing topics`,
+        );
+      }
     }
   } finally {
     await admin.disconnect();
+  }
+  if (spec.security === 'sasl_ssl') {
+    const acls = createKafkaAclAdmin(config);
+    await acls.connect();
+    try {
+      const [topic, dlqTopic] = PIPELINE_TOPICS;
+      await acls.create(
+        pipelineAcls({
+          gateway: SECURE_USERS.gateway.username,
+          sink: SECURE_USERS.sink.username,
+          topic,
+          dlqTopic,
+          groupId: PIPELINE_GROUP,
+        }),
+      );
+    } finally {
+      await acls.disconnect();
+    }
   }
 }
 
@@ -85,6 +150,7 @@ export async function stackUp(options: StackOptions = {}): Promise<StackInfo> {
   const log = options.log ?? (() => undefined);
   const ctx = { paths, timeoutMs: options.timeoutMs ?? 120_000, log };
   const layouts = options.kafka ?? ['single'];
+  const retentionMs = options.topicRetentionMs ?? DEFAULT_TOPIC_RETENTION_MS;
   const started: string[] = [];
   const kafka: Partial<Record<KafkaLayout, readonly string[]>> = {};
 
@@ -97,7 +163,7 @@ export async function stackUp(options: StackOptions = {}): Promise<StackInfo> {
     tasks.push(
       startKafkaCluster(ctx, spec).then(async (names) => {
         started.push(...names);
-        if (layout === 'single') await ensurePipelineTopics(spec);
+        await ensurePipelineTopics(paths, spec, retentionMs, log);
         kafka[layout] = bootstrapServers(spec);
       }),
     );
@@ -135,6 +201,15 @@ export async function stackUp(options: StackOptions = {}): Promise<StackInfo> {
     kafka,
     ...((options.s3 ?? true) ? { s3: { ...s3ClientConfig(), bucket: S3_SERVER.bucket } } : {}),
     ...(prometheusUrl ? { prometheusUrl } : {}),
+    ...(layouts.includes('secure')
+      ? {
+          secure: {
+            brokers: bootstrapServers(SECURE_BROKER),
+            caFile: secureCaFile(paths),
+            users: SECURE_USERS,
+          },
+        }
+      : {}),
     started,
   };
 }

@@ -2,7 +2,7 @@
  * The gateway's composition root: config → logger, metrics, Kafka → ingestor → HTTP apps,
  * and one ordered shutdown on SIGTERM/SIGINT.
  */
-import { createLogger, createRegistry, errorMessage } from '@loglake/core';
+import { createLogger, createRegistry, errorMessage, hasCode } from '@loglake/core';
 import { Ingestor, buildAdminApp, buildGatewayApp, createGatewayMetrics } from '@loglake/ingest';
 import { createKafkaAdmin, createKafkaProducer } from '@loglake/kafka';
 import { loadConfig, redacted } from './config.ts';
@@ -48,7 +48,12 @@ async function main(): Promise<void> {
     await admin.connect();
     const topics = await admin.listTopics();
     for (const topic of [config.ingest.topic, config.ingest.dlqTopic]) {
-      if (!topics.includes(topic)) throw new Error(`topic ${topic} does not exist`);
+      if (!topics.includes(topic)) {
+        const who = config.kafka.sasl
+          ? `, or User:${config.kafka.sasl.username} may not see it`
+          : '';
+        throw new Error(`topic ${topic} does not exist${who} (it needs WRITE on it)`);
+      }
     }
     // After a failure, a new connection also gets the idempotent producer a fresh producer id,
     // in case its sequence numbers fell out of step with the broker's.
@@ -68,6 +73,11 @@ async function main(): Promise<void> {
   try {
     await probeKafka();
   } catch (error) {
+    // Refused credentials or TLS will not heal by waiting: say so and exit.
+    if (hasCode(error, 'LOGLAKE_KAFKA_AUTH_FAILED')) {
+      logger.fatal({ event: 'gateway_start_failed', err: error }, `cannot start: ${error.message}`);
+      process.exit(1);
+    }
     // Start anyway, not ready: /readyz says 503 and requests get 503 until Kafka answers.
     ingestor.health.markFailure(errorMessage(error));
   }

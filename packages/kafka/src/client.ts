@@ -25,7 +25,18 @@ export function createKafkaJs(config: KafkaClientConfig, logger?: Logger): Kafka
     clientId: config.clientId,
     brokers: [...config.brokers],
     ssl: tlsOptions(config),
-    ...(config.sasl ? { sasl: config.sasl as SASLOptions } : {}),
+    // A copy: kafkajs caches its authenticator, built from these credentials, on the object it is
+    // given (`sasl.authenticationProvider`). On the config itself, a spread copy with another
+    // password would carry the cached one and log in with the old credentials.
+    ...(config.sasl
+      ? {
+          sasl: {
+            mechanism: config.sasl.mechanism,
+            username: config.sasl.username,
+            password: config.sasl.password,
+          } as SASLOptions,
+        }
+      : {}),
     connectionTimeout: config.connectionTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
     logLevel: logger ? logLevel.INFO : logLevel.NOTHING,

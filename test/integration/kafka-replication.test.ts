@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { createKafkaAdmin, createKafkaProducer, type KafkaClientConfig } from '@loglake/kafka';
 import {
+  createKafkaAdmin,
+  createKafkaProducer,
+  describeTopicConfigs,
+  type KafkaClientConfig,
+} from '@loglake/kafka';
+import {
+  PIPELINE_TOPICS,
   clusterSpec,
   kafkaNodeRunning,
   killKafkaNode,
@@ -28,16 +34,35 @@ afterAll(async () => {
 });
 
 describe('three-node cluster (RF 3, min.insync.replicas=2)', () => {
+  test('the stack created the pipeline topics with RF 3, min.insync.replicas=2 and an explicit retention', async () => {
+    const admin = createKafkaAdmin(config);
+    await admin.connect();
+    try {
+      for (const topic of PIPELINE_TOPICS) {
+        const parts = await admin.partitions(topic);
+        expect(parts).toHaveLength(6);
+        expect(parts.every((p) => p.replicas.length === 3)).toBe(true);
+        expect(
+          await describeTopicConfigs(config, topic, ['min.insync.replicas', 'retention.ms']),
+        ).toEqual({
+          'min.insync.replicas': { value: '2', source: 'topic' },
+          'retention.ms': { value: String(7 * 24 * 3600_000), source: 'topic' },
+        });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
   test('idempotent acks=all producing goes on through a broker kill; every acknowledged message is read back, none twice', async () => {
     const paths = stackPaths();
     const admin = createKafkaAdmin(config);
     await admin.connect();
     const topic = uniqueName('repl');
-    await admin.ensureTopic({
-      topic,
-      partitions: 3,
-      replicationFactor: 3,
-      configs: { 'min.insync.replicas': '2' },
+    // min.insync.replicas=2 and retention.ms come from ensureTopic's explicit defaults for RF 3.
+    await admin.ensureTopic({ topic, partitions: 3, replicationFactor: 3 });
+    expect(await describeTopicConfigs(config, topic, ['min.insync.replicas'])).toEqual({
+      'min.insync.replicas': { value: '2', source: 'topic' },
     });
     // Every broker learns of the new topic a moment after the controller does.
     const before = await waitUntil('all three replicas in sync', async () => {

@@ -4,7 +4,7 @@
  * as the ceilings, and the Java producer's key → partition mapping as the reference.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseProducerPerf } from '../ceilings.ts';
@@ -185,4 +185,62 @@ export async function consumerPerformance(o: {
 
 function pick(o: { logFile?: string }): { logFile?: string } {
   return o.logFile ? { logFile: o.logFile } : {};
+}
+
+export interface LogBatches {
+  /** Record batches in the topic's log segments. */
+  readonly batches: number;
+  readonly records_per_batch: number;
+  /** Distinct `producerId:epoch` pairs that wrote the topic (one for a producer never reset). */
+  readonly producers: readonly string[];
+  /** Batches whose base sequence does not follow the previous batch of the same producer and partition. */
+  readonly sequence_breaks: number;
+}
+
+const BATCH_LINE =
+  /baseOffset: \d+ lastOffset: \d+ count: (\d+) baseSequence: (-?\d+) lastSequence: (-?\d+) producerId: (-?\d+) producerEpoch: (-?\d+)/;
+
+/**
+ * Reads the record batch headers of a topic's log segments with Kafka's DumpLogSegments: how the
+ * client batched, which producer ids and epochs wrote, whether the idempotent sequences are gapless.
+ */
+export async function logBatches(
+  jars: string,
+  partitionDirs: readonly string[],
+): Promise<LogBatches> {
+  const files = partitionDirs.flatMap((d) =>
+    readdirSync(d)
+      .filter((f) => f.endsWith('.log'))
+      .sort()
+      .map((f) => join(d, f)),
+  );
+  const run = await runJava(jars, [
+    'org.apache.kafka.tools.DumpLogSegments',
+    '--files',
+    files.join(','),
+  ]);
+  let batches = 0;
+  let records = 0;
+  let breaks = 0;
+  const producers = new Set<string>();
+  let last = new Map<string, number>();
+  for (const line of run.output.split('\n')) {
+    if (line.startsWith('Dumping ')) last = new Map();
+    const m = BATCH_LINE.exec(line);
+    if (!m) continue;
+    const [, count, base, lastSeq, pid, epoch] = m;
+    const producer = `${pid}:${epoch}`;
+    batches += 1;
+    records += Number(count);
+    producers.add(producer);
+    const previous = last.get(producer);
+    if (previous !== undefined && Number(base) !== previous + 1) breaks += 1;
+    last.set(producer, Number(lastSeq));
+  }
+  return {
+    batches,
+    records_per_batch: batches === 0 ? 0 : round(records / batches, 1),
+    producers: [...producers],
+    sequence_breaks: breaks,
+  };
 }

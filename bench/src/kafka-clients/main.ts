@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createKafkaAdmin } from '@loglake/kafka';
-import { findRepoRoot, kafkaJarDir, stackUp } from '@loglake/stack';
+import { SINGLE_BROKER, findRepoRoot, kafkaJarDir, nodeName, stackUp } from '@loglake/stack';
 import { listenerPid, servingStackDir } from '../chaos/stack-owner.ts';
 import { round } from '../proc-stats.ts';
 import type { ClientAdapter } from './adapter.ts';
@@ -24,6 +24,7 @@ import { KEYS, VALUES, VALUE_BYTES, keyCounts } from './records.ts';
 import {
   ratios,
   renderTable,
+  renderDetails,
   summariseClient,
   summariseJava,
   type ClientSummary,
@@ -76,7 +77,6 @@ function summarise(
 ): ClientSummary[] {
   return adapters.map((a) => {
     const s = summariseClient(
-      a,
       runs.filter((r) => r.client === a.id),
       records,
     );
@@ -137,6 +137,7 @@ async function main(): Promise<void> {
     javaPerPartition: await javaPerPartition(jars, settings.records, settings.partitions),
     payloadFile,
     brokerPid: listenerPid(KAFKA_PORT),
+    brokerLogDir: join(info.paths.data, nodeName(SINGLE_BROKER, 1), 'log'),
     log,
   };
   log(
@@ -171,9 +172,11 @@ async function main(): Promise<void> {
     }
     const java = summariseJava(javaRuns, baseline, settings.records);
     const clients = summarise(adapters, clientRuns, java, settings.records);
-    const failures = [...clientRuns, ...javaRuns].flatMap((r) =>
-      r.failures.map((f) => `${'client' in r ? r.client : 'java'} r${r.repetition}: ${f}`),
-    );
+    const label = (r: ClientRun | JavaPairRun) =>
+      `${'client' in r ? r.client : 'java'} r${r.repetition}`;
+    const all = [...clientRuns, ...javaRuns];
+    const failures = all.flatMap((r) => r.failures.map((f) => `${label(r)}: ${f}`));
+    const warnings = all.flatMap((r) => r.warnings.map((w) => `${label(r)}: ${w}`));
     const results = {
       bench: 'kafka-clients',
       date: date.toISOString(),
@@ -198,6 +201,7 @@ async function main(): Promise<void> {
         },
       },
       failures,
+      warnings,
       runs: { clients: clientRuns, java: javaRuns, java_baseline: baseline },
     };
     const dir = join(findRepoRoot(), 'bench', 'results');
@@ -207,9 +211,12 @@ async function main(): Promise<void> {
       `${date.toISOString().slice(0, 10)}-kafka-clients${settings.quick ? '-quick' : ''}.json`,
     );
     writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-    process.stderr.write(`\n${renderTable(clients, java)}\n\n`);
+    process.stderr.write(
+      `\n${renderTable(clients, java)}\n\n${renderDetails(clients, javaRuns)}\n\n`,
+    );
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     log(`wrote ${file}`);
+    if (warnings.length > 0) log(`warnings:\n  ${warnings.join('\n  ')}`);
     if (failures.length > 0) {
       log(`FAILED checks:\n  ${failures.join('\n  ')}`);
       process.exitCode = 1;

@@ -3,7 +3,6 @@
  * table (the one docs/kafka-clients.md holds).
  */
 import { perMillion, round } from '../proc-stats.ts';
-import type { ClientAdapter } from './adapter.ts';
 import type { ClientRun, JavaPairRun } from './runner.ts';
 
 export function median(xs: readonly number[]): number {
@@ -24,6 +23,15 @@ export interface PathSummary {
   readonly records_per_s_runs: readonly number[];
 }
 
+/** How the produced topics look in the broker's log, and what the broker spent (medians). */
+export interface WireSummary {
+  readonly records_per_batch: number;
+  /** Producer id/epochs per run (1 when the idempotent producer was never reset). */
+  readonly producers_per_run: number;
+  readonly sequence_breaks: number;
+  readonly first_record_s?: number;
+}
+
 export interface ClientSummary {
   readonly client: string;
   readonly library: string;
@@ -32,6 +40,7 @@ export interface ClientSummary {
   readonly valid_runs: number;
   readonly produce: PathSummary | null;
   readonly consume: PathSummary | null;
+  readonly wire: WireSummary | null;
   /** Each metric ÷ the same metric of ProducerPerformance / ConsumerPerformance. */
   readonly ratio_to_java: {
     readonly produce: Partial<Record<keyof PathSummary, number>>;
@@ -43,12 +52,11 @@ const rate = (records: number, seconds: number) => Math.round(records / seconds)
 const med = (xs: readonly number[], digits = 0) => round(median(xs), digits);
 
 export function summariseClient(
-  adapter: ClientAdapter,
   runs: readonly ClientRun[],
   records: number,
-) {
+): Pick<ClientSummary, 'valid_runs' | 'produce' | 'consume' | 'wire'> {
   const ok = runs.filter((r) => r.failures.length === 0 && r.consume !== null);
-  if (ok.length === 0) return { produce: null, consume: null, valid_runs: 0 };
+  if (ok.length === 0) return { produce: null, consume: null, wire: null, valid_runs: 0 };
   const p = ok.map((r) => r.produce);
   const c = ok.flatMap((r) => (r.consume ? [r.consume] : []));
   const pRates = p.map((m) => rate(records, m.result.seconds));
@@ -62,6 +70,18 @@ export function summariseClient(
       : null;
   return {
     valid_runs: ok.length,
+    wire: {
+      records_per_batch: med(
+        ok.map((r) => r.log_batches.records_per_batch),
+        1,
+      ),
+      producers_per_run: Math.max(...ok.map((r) => r.log_batches.producers.length)),
+      sequence_breaks: Math.max(...ok.map((r) => r.log_batches.sequence_breaks)),
+      first_record_s: med(
+        c.map((m) => m.result.first_record_s),
+        2,
+      ),
+    },
     produce: {
       records_per_s: med(pRates),
       cpu_s_per_million: med(
@@ -216,4 +236,43 @@ export function renderTable(
     ]);
   }
   return table(head, rows);
+}
+
+/** The second table: batches on the wire, producer resets, the broker's CPU, time to the first record. */
+export function renderDetails(
+  clients: readonly ClientSummary[],
+  javaRuns: readonly JavaPairRun[],
+): string {
+  const rows = clients.map((c) => [
+    c.library,
+    c.producer_setup,
+    String(c.outstanding_sends),
+    n(c.wire?.records_per_batch, 1),
+    c.wire ? `${c.wire.producers_per_run} / ${c.wire.sequence_breaks}` : '–',
+    `${n(c.produce?.broker_cpu_s_per_million, 1)} / ${n(c.consume?.broker_cpu_s_per_million, 1)}`,
+    n(c.wire?.first_record_s, 2),
+  ]);
+  const ok = javaRuns.filter((r) => r.failures.length === 0);
+  if (ok.length > 0)
+    rows.push([
+      'Kafka ProducerPerformance / ConsumerPerformance (Java)',
+      'acks=all, enable.idempotence=true, defaults (max.in.flight 5, linger.ms 5, batch.size 16 KiB)',
+      '–',
+      n(median(ok.map((r) => r.log_batches.records_per_batch)), 1),
+      `${Math.max(...ok.map((r) => r.log_batches.producers.length))} / ${Math.max(...ok.map((r) => r.log_batches.sequence_breaks))}`,
+      '–',
+      n(median(ok.flatMap((r) => (r.consumer ? [r.consumer.rebalance_ms / 1000] : []))), 2),
+    ]);
+  return table(
+    [
+      'client',
+      'producer setup',
+      'sends outstanding',
+      'records per batch in the log',
+      'producer ids per run / sequence breaks',
+      'broker CPU-s/M produce / consume',
+      'consume: s to first record (Java: group join)',
+    ],
+    rows,
+  );
 }

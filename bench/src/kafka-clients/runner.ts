@@ -13,8 +13,10 @@ import { FETCH, type ClientAdapter } from './adapter.ts';
 import type { ChildJob, ConsumeResult, ProduceResult } from './child.ts';
 import {
   consumerPerformance,
+  logBatches,
   producerPerformance,
   type ConsumerPerfRun,
+  type LogBatches,
   type ProducerPerfRun,
 } from './java.ts';
 import type { KafkaBenchSettings } from './settings.ts';
@@ -31,6 +33,8 @@ export interface RunContext {
   /** The values file of ProducerPerformance (--payload-file). */
   readonly payloadFile: string;
   readonly brokerPid: number | null;
+  /** The broker's log.dirs, where DumpLogSegments reads the topics' batches. */
+  readonly brokerLogDir: string;
   log(message: string): void;
 }
 
@@ -49,8 +53,11 @@ export interface ClientRun {
   readonly produce: Measured<ProduceResult>;
   readonly consume: Measured<ConsumeResult> | null;
   readonly end_offsets: readonly number[];
+  readonly log_batches: LogBatches;
   /** Every problem found by the checks; an empty list is a valid run. */
   readonly failures: readonly string[];
+  /** Valid, but worth a look: the idempotent producer was reset, or its sequences broke. */
+  readonly warnings: readonly string[];
 }
 
 const CHILD = join(import.meta.dirname, 'child.ts');
@@ -109,6 +116,22 @@ function checkConsume(ctx: RunContext, c: ConsumeResult, offsets: readonly numbe
   return failures;
 }
 
+/** The topic's batches as the broker stored them, and what in them says the producer was reset. */
+async function inspectLog(ctx: RunContext, topic: string) {
+  const dirs = Array.from({ length: ctx.settings.partitions }, (_, p) =>
+    join(ctx.brokerLogDir, `${topic}-${p}`),
+  );
+  const batches = await logBatches(ctx.jars, dirs);
+  const warnings: string[] = [];
+  if (batches.producers.length !== 1)
+    warnings.push(
+      `written by ${batches.producers.length} producer id/epochs: ${batches.producers.join(', ')}`,
+    );
+  if (batches.sequence_breaks > 0)
+    warnings.push(`${batches.sequence_breaks} batches break their producer's sequence`);
+  return { batches, warnings };
+}
+
 async function withFreshTopic<T>(
   ctx: RunContext,
   topic: string,
@@ -145,6 +168,7 @@ export async function runClient(
     const produce = await runChild<ProduceResult>(ctx, job('produce'), `${label}-produce`);
     const offsets = await endOffsets(ctx.admin, topic);
     const failures = checkOffsets(ctx, offsets, true);
+    const { batches, warnings } = await inspectLog(ctx, topic);
     let consume: Measured<ConsumeResult> | null = null;
     if (failures.length === 0) {
       consume = await runChild<ConsumeResult>(ctx, job('consume'), `${label}-consume`);
@@ -157,7 +181,9 @@ export async function runClient(
       produce,
       consume,
       end_offsets: offsets,
+      log_batches: batches,
       failures,
+      warnings,
     };
   });
 }
@@ -167,7 +193,9 @@ export interface JavaPairRun {
   readonly producer: ProducerPerfRun;
   readonly consumer: ConsumerPerfRun | null;
   readonly end_offsets: readonly number[];
+  readonly log_batches: LogBatches;
   readonly failures: readonly string[];
+  readonly warnings: readonly string[];
 }
 
 /** Kafka's ProducerPerformance into a fresh topic, then ConsumerPerformance draining it. */
@@ -187,6 +215,7 @@ export async function runJavaPair(
       total === records && producer.records === records
         ? []
         : [`ProducerPerformance sent ${producer.records}, the topic holds ${total} of ${records}`];
+    const { batches, warnings } = await inspectLog(ctx, topic);
     let consumer: ConsumerPerfRun | null = null;
     if (failures.length === 0) {
       consumer = await consumerPerformance({
@@ -198,6 +227,14 @@ export async function runJavaPair(
       if (consumer.records !== records)
         failures.push(`ConsumerPerformance read ${consumer.records} of ${records}`);
     }
-    return { repetition, producer, consumer, end_offsets: offsets, failures };
+    return {
+      repetition,
+      producer,
+      consumer,
+      end_offsets: offsets,
+      log_batches: batches,
+      failures,
+      warnings,
+    };
   });
 }

@@ -27,6 +27,7 @@ import {
   renderDetails,
   summariseClient,
   summariseJava,
+  toJson,
   type ClientSummary,
 } from './report.ts';
 import {
@@ -210,11 +211,11 @@ async function main(): Promise<void> {
       dir,
       `${date.toISOString().slice(0, 10)}-kafka-clients${settings.quick ? '-quick' : ''}.json`,
     );
-    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(file, `${toJson(results)}\n`);
     process.stderr.write(
       `\n${renderTable(clients, java)}\n\n${renderDetails(clients, javaRuns)}\n\n`,
     );
-    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    process.stdout.write(`${toJson(results)}\n`);
     log(`wrote ${file}`);
     if (warnings.length > 0) log(`warnings:\n  ${warnings.join('\n  ')}`);
     if (failures.length > 0) {

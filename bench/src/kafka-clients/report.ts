@@ -276,3 +276,22 @@ export function renderDetails(
     rows,
   );
 }
+
+/**
+ * JSON as `prettier --check` wants it (the repository's format check covers bench/results): two-space
+ * indentation, and an array of plain values on one line when that line fits in 100 columns.
+ */
+export function toJson(value: unknown): string {
+  const text = JSON.stringify(value, null, 2);
+  return text.replace(
+    /^(.*)\[\n((?:[ ]*(?:-?\d[\d.eE+-]*|"(?:[^"\\\n]|\\.)*"|true|false|null),?\n)+)[ ]*\](,?)$/gm,
+    (whole: string, head: string, body: string, comma: string) => {
+      const items = body
+        .split('\n')
+        .map((l) => l.trim().replace(/,$/, ''))
+        .filter((l) => l !== '');
+      const line = `${head}[${items.join(', ')}]${comma}`;
+      return line.length <= 100 ? line : whole;
+    },
+  );
+}

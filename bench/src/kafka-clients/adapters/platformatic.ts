@@ -1,6 +1,6 @@
 /**
  * @platformatic/kafka 2.x (Node >= 22.22). Its default partitioner maps keys with `murmur2 >>> 0`,
- * which is not Java's `& 0x7fffffff`; `compatibilityPartitioner` is. Since 2.2 (#310) the idempotent
+ * which is not Java's `& 0x7fffffff`; `compatibilityPartitioner` is. Since 2.3.0 (#310) the idempotent
  * producer takes a send's sequence numbers when it goes out, not when its answer comes back, so
  * several sends may be outstanding; each connection keeps at most `maxInflights` (5) requests on the wire.
  */

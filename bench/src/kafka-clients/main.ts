@@ -37,7 +37,7 @@ import {
   type JavaPairRun,
   type RunContext,
 } from './runner.ts';
-import { loadKafkaBenchSettings } from './settings.ts';
+import { loadKafkaBenchSettings, type KafkaBenchSettings } from './settings.ts';
 
 const KAFKA_PORT = 9092;
 
@@ -95,16 +95,10 @@ function summarise(
   });
 }
 
-async function main(): Promise<void> {
-  const settings = loadKafkaBenchSettings(process.env);
-  const adapters = settings.clients.length === 0 ? ADAPTERS : settings.clients.map(adapterById);
-  preflight(adapters);
-  const date = new Date();
-  const started = performance.now();
-  const log = (m: string) =>
-    process.stderr.write(
-      `[bench:kafka ${Math.round((performance.now() - started) / 1000)}s] ${m}\n`,
-    );
+type Log = (message: string) => void;
+
+/** The stack (the checkout that serves the broker's port, or this one), an admin client and the run's context. */
+async function prepare(settings: KafkaBenchSettings, log: Log) {
   const stackDir = servingStackDir([KAFKA_PORT]) ?? undefined;
   const info = await stackUp({
     kafka: ['single'],
@@ -141,90 +135,131 @@ async function main(): Promise<void> {
     brokerLogDir: join(info.paths.data, nodeName(SINGLE_BROKER, 1), 'log'),
     log,
   };
-  log(
-    `${settings.records.toLocaleString('en-US')} records × ${settings.repetitions} repetitions; ` +
-      `clients ${adapters.map((a) => a.id).join(', ')}; logs in ${logsDir}`,
-  );
+  const cleanup = async () => {
+    rmSync(tmp, { recursive: true, force: true });
+    await admin.disconnect();
+  };
+  return { ctx, cleanup };
+}
+
+/** The Java baseline, then per repetition the Java pair and every client (in a rotating order). */
+async function measure(ctx: RunContext, adapters: readonly ClientAdapter[]) {
+  const { records, repetitions } = ctx.settings;
+  ctx.log('Java baseline: ProducerPerformance / ConsumerPerformance of one record');
+  const baseline = await runJavaPair(ctx, 0, 1);
   const clientRuns: ClientRun[] = [];
   const javaRuns: JavaPairRun[] = [];
-  try {
-    log(
-      'Java baseline: ProducerPerformance / ConsumerPerformance of one record (JVM start, connect)',
+  const rateOf = (s: number | undefined) => (s === undefined ? '–' : Math.round(records / s));
+  for (let rep = 1; rep <= repetitions; rep += 1) {
+    const java = await runJavaPair(ctx, rep);
+    javaRuns.push(java);
+    ctx.log(
+      `r${rep} Java: produce ${java.producer.records_per_s}/s, consume ` +
+        `${java.consumer?.records_per_s ?? '–'}/s ${java.failures.join('; ')}`,
     );
-    const baseline = await runJavaPair(ctx, 0, 1);
-    for (let rep = 1; rep <= settings.repetitions; rep += 1) {
-      const java = await runJavaPair(ctx, rep);
-      javaRuns.push(java);
-      log(
-        `r${rep} Java: produce ${java.producer.records_per_s}/s, consume ${java.consumer?.records_per_s ?? '–'}/s ${java.failures.join('; ')}`,
+    for (let i = 0; i < adapters.length; i += 1) {
+      const adapter = adapters[(i + rep - 1) % adapters.length] as ClientAdapter;
+      const run = await runClient(ctx, adapter, rep);
+      clientRuns.push(run);
+      ctx.log(
+        `r${rep} ${adapter.id}: produce ${rateOf(run.produce.result.seconds)}/s, consume ` +
+          `${rateOf(run.consume?.result.seconds)}/s` +
+          (run.failures.length ? ` FAILED: ${run.failures.join('; ')}` : ''),
       );
-      // Rotate the order each repetition so that no client always runs first or last.
-      for (let i = 0; i < adapters.length; i += 1) {
-        const adapter = adapters[(i + rep - 1) % adapters.length] as ClientAdapter;
-        const run = await runClient(ctx, adapter, rep);
-        clientRuns.push(run);
-        const rateOf = (s: number | undefined) =>
-          s === undefined ? '–' : Math.round(settings.records / s);
-        log(
-          `r${rep} ${adapter.id}: produce ${rateOf(run.produce.result.seconds)}/s, consume ` +
-            `${rateOf(run.consume?.result.seconds)}/s${run.failures.length ? ` FAILED: ${run.failures.join('; ')}` : ''}`,
-        );
-      }
     }
-    const java = summariseJava(javaRuns, baseline, settings.records);
-    const clients = summarise(adapters, clientRuns, java, settings.records);
-    const label = (r: ClientRun | JavaPairRun) =>
-      `${'client' in r ? r.client : 'java'} r${r.repetition}`;
-    const all = [...clientRuns, ...javaRuns];
-    const failures = all.flatMap((r) => r.failures.map((f) => `${label(r)}: ${f}`));
-    const warnings = all.flatMap((r) => r.warnings.map((w) => `${label(r)}: ${w}`));
-    const results = {
-      bench: 'kafka-clients',
-      date: date.toISOString(),
-      quick: settings.quick,
-      wall_s: Math.round((performance.now() - started) / 1000),
-      machine: {
-        cpus: cpus().length,
-        cpu_model: cpus()[0]?.model ?? 'unknown',
-        memory_gb: round(totalmem() / 2 ** 30, 1),
-        node: process.version,
-        load_average_at_end: loadavg().map((x) => round(x, 2)),
-      },
-      settings: { ...settings, value_bytes: VALUE_BYTES, distinct_keys: KEYS.length },
-      java_records_per_partition: ctx.javaPerPartition,
-      definitions: DEFINITIONS,
-      clients,
-      java: java && {
-        ...java,
-        baseline_cpu_s: {
-          produce: baseline.producer.run.cpu_s,
-          consume: baseline.consumer?.run.cpu_s ?? null,
-        },
-      },
-      failures,
-      warnings,
-      runs: { clients: clientRuns, java: javaRuns, java_baseline: baseline },
-    };
-    const dir = join(findRepoRoot(), 'bench', 'results');
-    mkdirSync(dir, { recursive: true });
-    const file = join(
-      dir,
-      `${date.toISOString().slice(0, 10)}-kafka-clients${settings.quick ? '-quick' : ''}.json`,
+  }
+  return { baseline, clientRuns, javaRuns };
+}
+
+/** '' for the default run (the one docs/kafka-clients.md quotes), else what kind of run it was. */
+function fileSuffix(s: KafkaBenchSettings): string {
+  if (s.quick) return '-quick';
+  const custom = s.records !== 1_000_000 || s.repetitions !== 3 || s.clients.length > 0;
+  return custom ? '-custom' : '';
+}
+
+function machine() {
+  return {
+    cpus: cpus().length,
+    cpu_model: cpus()[0]?.model ?? 'unknown',
+    memory_gb: round(totalmem() / 2 ** 30, 1),
+    node: process.version,
+    load_average_at_end: loadavg().map((x) => round(x, 2)),
+  };
+}
+
+/** The JSON of the run (stdout and bench/results/<date>-kafka-clients.json) and the tables (stderr). */
+function report(
+  ctx: RunContext,
+  adapters: readonly ClientAdapter[],
+  measured: Awaited<ReturnType<typeof measure>>,
+  timing: { date: Date; started: number },
+): { failures: string[]; warnings: string[] } {
+  const { baseline, clientRuns, javaRuns } = measured;
+  const { settings } = ctx;
+  const java = summariseJava(javaRuns, baseline, settings.records);
+  const clients = summarise(adapters, clientRuns, java, settings.records);
+  const label = (r: ClientRun | JavaPairRun) =>
+    `${'client' in r ? r.client : 'java'} r${r.repetition}`;
+  const all = [...clientRuns, ...javaRuns];
+  const failures = all.flatMap((r) => r.failures.map((f) => `${label(r)}: ${f}`));
+  const warnings = all.flatMap((r) => r.warnings.map((w) => `${label(r)}: ${w}`));
+  const baselineCpu = {
+    produce: baseline.producer.run.cpu_s,
+    consume: baseline.consumer?.run.cpu_s,
+  };
+  const results = {
+    bench: 'kafka-clients',
+    date: timing.date.toISOString(),
+    quick: settings.quick,
+    wall_s: Math.round((performance.now() - timing.started) / 1000),
+    machine: machine(),
+    settings: { ...settings, value_bytes: VALUE_BYTES, distinct_keys: KEYS.length },
+    java_records_per_partition: ctx.javaPerPartition,
+    definitions: DEFINITIONS,
+    clients,
+    java: java && { ...java, baseline_cpu_s: baselineCpu },
+    failures,
+    warnings,
+    runs: { clients: clientRuns, java: javaRuns, java_baseline: baseline },
+  };
+  const dir = join(findRepoRoot(), 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const day = timing.date.toISOString().slice(0, 10);
+  const file = join(dir, `${day}-kafka-clients${fileSuffix(settings)}.json`);
+  writeFileSync(file, `${toJson(results)}\n`);
+  process.stderr.write(
+    `\n${renderTable(clients, java)}\n\n${renderDetails(clients, javaRuns)}\n\n`,
+  );
+  process.stdout.write(`${toJson(results)}\n`);
+  ctx.log(`wrote ${file}`);
+  return { failures, warnings };
+}
+
+async function main(): Promise<void> {
+  const settings = loadKafkaBenchSettings(process.env);
+  const adapters = settings.clients.length === 0 ? ADAPTERS : settings.clients.map(adapterById);
+  preflight(adapters);
+  const timing = { date: new Date(), started: performance.now() };
+  const log: Log = (m) =>
+    void process.stderr.write(
+      `[bench:kafka ${Math.round((performance.now() - timing.started) / 1000)}s] ${m}\n`,
     );
-    writeFileSync(file, `${toJson(results)}\n`);
-    process.stderr.write(
-      `\n${renderTable(clients, java)}\n\n${renderDetails(clients, javaRuns)}\n\n`,
-    );
-    process.stdout.write(`${toJson(results)}\n`);
-    log(`wrote ${file}`);
+  const { ctx, cleanup } = await prepare(settings, log);
+  log(
+    `${settings.records.toLocaleString('en-US')} records × ${settings.repetitions} repetitions; ` +
+      `clients ${adapters.map((a) => a.id).join(', ')}; logs in ${ctx.logsDir}`,
+  );
+  try {
+    const measured = await measure(ctx, adapters);
+    const { failures, warnings } = report(ctx, adapters, measured, timing);
     if (warnings.length > 0) log(`warnings:\n  ${warnings.join('\n  ')}`);
     if (failures.length > 0) {
       log(`FAILED checks:\n  ${failures.join('\n  ')}`);
       process.exitCode = 1;
     }
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
-    await admin.disconnect();
+    await cleanup();
   }
 }
 

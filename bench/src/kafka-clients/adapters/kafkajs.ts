@@ -1,7 +1,8 @@
 /**
  * kafkajs 2.2.4, configured as packages/kafka configures it for the gateway and the sink. Its
- * idempotent producer takes a per-broker lock around each produce request, and more than one
- * request in flight breaks its sequence numbers (kafkajs #598): maxInFlightRequests 1.
+ * idempotent producer sends each produce request under a per-broker lock held until the answer
+ * (#1050, after out-of-order sequences with concurrent sends, #598): one request in flight per
+ * broker, and maxInFlightRequests 1 as the gateway sets it.
  */
 import { Kafka, Partitioners, logLevel, type Producer } from 'kafkajs';
 import {
@@ -26,7 +27,7 @@ function client(target: ClientTarget): Kafka {
 export const kafkajs: ClientAdapter = {
   id: 'kafkajs',
   library: `kafkajs ${installedVersion('kafkajs')}`,
-  producerSetup: 'idempotent, maxInFlightRequests 1 (kafkajs #598)',
+  producerSetup: 'idempotent, maxInFlightRequests 1 (a per-broker lock: 1 request in flight)',
   outstandingSends: 16,
 
   async createProducer(target) {

@@ -29,6 +29,26 @@ export class DedupWindow {
     return this.offsets.length - this.head;
   }
 
+  /**
+   * Forgets everything and says where to read from so that the window is full again at `start`:
+   * `size` offsets back, not below the log start.
+   */
+  restartAt(start: bigint, logStart: bigint): bigint {
+    this.clear();
+    const from = start - BigInt(this.size);
+    return from > logStart ? from : logStart < start ? logStart : start;
+  }
+
+  /**
+   * Whether the record at `offset` is dropped, and remembers it: exactly the `recorded` offsets when
+   * the range follows an intent, else when its id lies in the window.
+   */
+  takeDuplicate(offset: number, id: string, recorded: ReadonlySet<bigint> | null): boolean {
+    const duplicate = recorded ? recorded.has(BigInt(offset)) : this.has(offset, id);
+    this.add(offset, id);
+    return duplicate;
+  }
+
   /** True when a record with `id` lies in the window before `offset`. */
   has(offset: number, id: string): boolean {
     if (!this.enabled) return false;

@@ -1,4 +1,5 @@
 import { deadLetter } from '@loglake/events';
+import type { Logger } from '@loglake/core';
 import type { KafkaProducer } from '@loglake/kafka';
 import type { ObjectStore } from '@loglake/object-store';
 import type { ParquetEncoder } from './encoder.ts';
@@ -141,6 +142,41 @@ export async function runFlush(
   } finally {
     await encoded.dispose();
   }
+}
+
+/** Logs a durable flush, and as an error the rows of it that are gone from Kafka. */
+export function logDurableFlush(
+  logger: Logger,
+  flush: Flush,
+  result: DurableFlush,
+  ms: number,
+): void {
+  const { range } = flush;
+  const where = {
+    partition: range.partition,
+    first: range.first.toString(),
+    last: range.last.toString(),
+  };
+  if (result.lostRows > 0) {
+    logger.error(
+      { event: 'sink_rows_lost', ...where, rows: result.lostRows },
+      'records of a recorded range are gone from Kafka and its objects were never written',
+    );
+  }
+  logger.info(
+    {
+      event: 'sink_flush_completed',
+      ...where,
+      rows: result.rows,
+      files: result.files,
+      bytes: result.bytes,
+      dead_letters: result.deadLetters,
+      reason: flush.reason,
+      replay: result.followedIntent,
+      ms: Math.round(ms),
+    },
+    'flush durable',
+  );
 }
 
 async function writeObjects(

@@ -1,3 +1,4 @@
+import type { Logger } from '@loglake/core';
 import type { ObjectStore } from '@loglake/object-store';
 import { lossKey } from './layout.ts';
 
@@ -71,4 +72,26 @@ export async function recordGap(
     writer: gap.writer,
   });
   return offsets;
+}
+
+/** Records a gap (`recordGap`) and logs it as an error; returns the rows counted as lost. */
+export async function reportGap(
+  store: ObjectStore,
+  logger: Logger,
+  gap: Parameters<typeof recordGap>[1],
+): Promise<number> {
+  const lost = await recordGap(store, gap);
+  logger.error(
+    {
+      event: 'sink_offsets_skipped',
+      partition: gap.partition,
+      first: gap.first.toString(),
+      last: gap.last.toString(),
+      reason: gap.reason,
+    },
+    gap.reason === 'retention'
+      ? 'records were deleted from Kafka before the sink read them'
+      : "the group's offset was moved past unwritten records",
+  );
+  return lost;
 }

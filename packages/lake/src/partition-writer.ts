@@ -3,10 +3,10 @@ import { checkStoredEvent } from '@loglake/events';
 import type { ConsumedRecord, KafkaConsumer } from '@loglake/kafka';
 import { findChainStart } from './chain-start.ts';
 import type { FlushSlots } from './flush-slots.ts';
-import { Flush, runFlush, type FlushContext, type FlushReason } from './flush.ts';
+import { Flush, logDurableFlush, runFlush, type FlushContext, type FlushReason } from './flush.ts';
 import { followIntent, readIntent, type Intent } from './intent.ts';
 import { DedupWindow } from './dedup-window.ts';
-import { recordGap } from './loss.ts';
+import { reportGap } from './loss.ts';
 import type { Hold, MemoryBudget } from './memory-budget.ts';
 import { recordDurableFlush, type SinkMetrics } from './metrics.ts';
 import { RangeBuffer } from './range-buffer.ts';
@@ -99,34 +99,20 @@ export class PartitionWriter {
       () => (this.closed ? 'partition lost' : null),
     );
     if (this.closed) return;
-    const gap = found.gap;
-    if (gap) {
-      const { metrics } = this.host;
+    if (found.gap) {
       const reason = from === logStart ? 'retention' : 'reset';
+      const gap = {
+        topic,
+        partition: this.partition,
+        writer: ctx.writer,
+        reason,
+        ...found.gap,
+      } as const;
       const lost = await ctx.retry(
-        () =>
-          recordGap(ctx.store, {
-            topic,
-            partition: this.partition,
-            writer: ctx.writer,
-            reason,
-            ...gap,
-          }),
+        () => reportGap(ctx.store, logger, gap),
         () => (this.closed ? 'partition lost' : null),
       );
-      metrics.lostRecords.inc(lost);
-      logger.error(
-        {
-          event: 'sink_offsets_skipped',
-          partition: this.partition,
-          first: gap.first.toString(),
-          last: gap.last.toString(),
-          reason,
-        },
-        reason === 'retention'
-          ? 'records were deleted from Kafka before the sink read them'
-          : "the group's offset was moved past unwritten records",
-      );
+      this.host.metrics.lostRecords.inc(lost);
     }
     if (this.closed) return;
     this.buffer = new RangeBuffer(this.partition, found.start);
@@ -134,10 +120,7 @@ export class PartitionWriter {
     else if (found.nextRecorded !== null)
       this.buffer.fixEnd({ kind: 'chain', last: found.nextRecorded - 1n });
     // Read the window's offsets before the start again, for their event ids only.
-    const size = BigInt(this.window.size);
-    const primeFrom = found.start - size > logStart ? found.start - size : logStart;
-    const seekTo = primeFrom < found.start ? primeFrom : found.start;
-    this.window.clear();
+    const seekTo = this.window.restartAt(found.start, logStart);
     this.host.consumer.seek(topic, this.partition, seekTo.toString());
     this.state = 'ready';
     logger.info(
@@ -181,11 +164,8 @@ export class PartitionWriter {
       const checked = checkStoredEvent(value);
       if (checked.ok) {
         const e = checked.event;
-        const at = Number(offset);
         const recorded = this.buffer.recordedDuplicates;
-        const duplicate = recorded ? recorded.has(offset) : this.window.has(at, e.eventId);
-        this.window.add(at, e.eventId);
-        if (duplicate) {
+        if (this.window.takeDuplicate(Number(offset), e.eventId, recorded)) {
           this.buffer.addDuplicate(offset, now, bytes);
           duplicates += 1;
         } else this.buffer.add(offset, e.ts, e.line, e.receivedAt, now, bytes);
@@ -294,34 +274,7 @@ export class PartitionWriter {
       }
       flush.done = true;
       recordDurableFlush(metrics, result);
-      if (result.lostRows > 0) {
-        logger.error(
-          {
-            event: 'sink_rows_lost',
-            partition: this.partition,
-            first: range.first.toString(),
-            last: range.last.toString(),
-            rows: result.lostRows,
-          },
-          'records of a recorded range are gone from Kafka and its objects were never written',
-        );
-      }
-      logger.info(
-        {
-          event: 'sink_flush_completed',
-          partition: this.partition,
-          first: range.first.toString(),
-          last: range.last.toString(),
-          rows: result.rows,
-          files: result.files,
-          bytes: result.bytes,
-          dead_letters: result.deadLetters,
-          reason: flush.reason,
-          replay: result.followedIntent,
-          ms: Math.round(performance.now() - started),
-        },
-        'flush durable',
-      );
+      logDurableFlush(logger, flush, result, performance.now() - started);
       this.commitDone();
       metrics.flushDuration.observe((performance.now() - started) / 1000);
     } catch (error) {

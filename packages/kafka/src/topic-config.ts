@@ -62,6 +62,33 @@ export function retentionOf(
   };
 }
 
+/** How long a topic that a broker does not know yet may take to reach it. */
+const TOPIC_PROPAGATION_MS = 5_000;
+const TOPIC_PROPAGATION_STEP_MS = 100;
+
+function isUnknownTopic(error: unknown): boolean {
+  return (error as { type?: unknown } | null)?.type === 'UNKNOWN_TOPIC_OR_PARTITION';
+}
+
+/**
+ * Runs `request` again while the broker answering it does not know the topic yet, for at most
+ * `TOPIC_PROPAGATION_MS`. Kafka answers DescribeConfigs from whichever broker it reaches, and a
+ * topic created a moment ago reaches every broker a little after the controller (seen on the
+ * three-node stack: UNKNOWN_TOPIC_OR_PARTITION right after creation). A topic that does not exist
+ * fails with the same error once the time is up.
+ */
+async function whileTopicPropagates<T>(request: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + TOPIC_PROPAGATION_MS;
+  for (;;) {
+    try {
+      return await request();
+    } catch (error) {
+      if (!isUnknownTopic(error) || Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, TOPIC_PROPAGATION_STEP_MS));
+    }
+  }
+}
+
 /** Opens a short-lived admin connection for `work`. */
 async function withAdmin<T>(
   config: KafkaClientConfig,
@@ -89,16 +116,18 @@ export function describeTopicConfigs(
 ): Promise<Record<string, TopicConfigValue>> {
   return withAdmin(config, logger, (admin) =>
     explained(config, `describing the settings of topic ${topic}`, async () => {
-      const { resources } = await admin.describeConfigs({
-        includeSynonyms: false,
-        resources: [
-          {
-            type: ConfigResourceTypes.TOPIC,
-            name: topic,
-            ...(names ? { configNames: [...names] } : {}),
-          },
-        ],
-      });
+      const { resources } = await whileTopicPropagates(() =>
+        admin.describeConfigs({
+          includeSynonyms: false,
+          resources: [
+            {
+              type: ConfigResourceTypes.TOPIC,
+              name: topic,
+              ...(names ? { configNames: [...names] } : {}),
+            },
+          ],
+        }),
+      );
       const out: Record<string, TopicConfigValue> = {};
       for (const e of resources[0]?.configEntries ?? []) {
         out[e.configName] = { value: e.configValue, source: sourceOf(e.configSource) };

@@ -19,8 +19,10 @@ export interface ProducedPartition {
 
 export interface ProducerOptions {
   /**
-   * Idempotent writes (needs acks=all, which every send uses): the broker drops a retried batch it
-   * already wrote, by producer id and per-partition sequence numbers.
+   * Idempotent writes (default; needs acks=all, which every send uses): the broker drops a retried
+   * batch it already wrote, by producer id and per-partition sequence numbers. Without it a retry
+   * can write records twice: @platformatic/kafka sends a broker's whole request again when one of
+   * its partitions failed (seen right after topic creation: 360 of 10,000 records twice).
    */
   readonly idempotent?: boolean;
   readonly compression?: 'none' | 'gzip';
@@ -65,7 +67,7 @@ export function createKafkaProducer(
   options: ProducerOptions = {},
   logger?: Logger,
 ): KafkaProducer {
-  const idempotent = options.idempotent ?? false;
+  const idempotent = options.idempotent ?? true;
   const ackTimeoutMs = options.ackTimeoutMs ?? 30_000;
   const deliveryTimeoutMs = options.deliveryTimeoutMs ?? ackTimeoutMs + config.requestTimeoutMs;
   const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({

@@ -35,11 +35,15 @@ async function main(): Promise<void> {
         idempotent: config.idempotent,
         compression: config.compression,
         ackTimeoutMs: config.ingest.kafkaTimeoutMs,
+        // Once the request has been answered 503 there is nothing to wait for: the producer fails
+        // the send, the slot replaces it, and the batches behind it go out on the new one.
+        deliveryTimeoutMs: config.ingest.kafkaTimeoutMs,
         retries: 3,
       },
       logger,
     );
-  // Dead letters go through a producer of their own: the idempotent one sends one request at a time.
+  // Dead letters go through a producer of their own (idempotent too): a bad event must not wait
+  // behind the events' one request in flight.
   const createDlqProducer = () =>
     createKafkaProducer(config.kafka, { compression: config.compression, retries: 3 }, logger);
   const admin = createKafkaAdmin(config.kafka, logger);

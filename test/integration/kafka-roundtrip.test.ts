@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import { createKafkaProducer } from '@loglake/kafka';
-import { test } from '../support/fixtures.ts';
+import { JAVA_PARTITIONS } from '@loglake/kafka/java-partition-vectors';
+import { test, uniqueName } from '../support/fixtures.ts';
 import { consumeAll } from '../support/consume.ts';
 
 test('10,000 messages produced with acks=all are all consumed back, and commits land', async ({
@@ -49,4 +50,41 @@ test('10,000 messages produced with acks=all are all consumed back, and commits 
   const committed = await admin.committedOffsets(groupId, topic);
   const byPartition = new Map(committed.map((c) => [c.partition, c.offset]));
   for (const p of offsets) expect(byPartition.get(p.partition)).toBe(p.high);
+});
+
+test("keys land on the Java producer's partitions; keyless records of one send share a partition", async ({
+  kafka,
+  admin,
+}) => {
+  const topic = uniqueName('partitions');
+  await admin.ensureTopic({ topic, partitions: 6, replicationFactor: 1 });
+  const producer = createKafkaProducer(kafka, { idempotent: true });
+  await producer.connect();
+  try {
+    await producer.send(
+      topic,
+      JAVA_PARTITIONS.map(([key]) => ({ key, value: JSON.stringify({ key }) })),
+    );
+    for (let send = 0; send < 3; send += 1) {
+      await producer.send(
+        topic,
+        Array.from({ length: 10 }, (_, i) => ({ key: null, value: JSON.stringify({ send, i }) })),
+      );
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  const records = await consumeAll(kafka, topic);
+  const keyed = records.filter((r) => r.key !== null);
+  expect(new Map(keyed.map((r) => [r.key?.toString(), r.partition]))).toEqual(
+    new Map(JAVA_PARTITIONS.map(([key, , p6]) => [key, p6])),
+  );
+  const bySend = new Map<number, Set<number>>();
+  for (const r of records.filter((r) => r.key === null)) {
+    const { send } = JSON.parse(r.text) as { send: number };
+    bySend.set(send, (bySend.get(send) ?? new Set()).add(r.partition));
+  }
+  expect([...bySend.values()].map((s) => s.size)).toEqual([1, 1, 1]);
+  expect(new Set([...bySend.values()].map((s) => [...s][0])).size).toBe(3);
+  await admin.deleteTopics([topic]);
 });

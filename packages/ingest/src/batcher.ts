@@ -1,4 +1,5 @@
 import type { KafkaProducer, ProducerRecord } from '@loglake/kafka';
+import type { ProducerSlot } from './producer-slot.ts';
 
 export interface BatcherOptions {
   readonly topic: string;
@@ -19,6 +20,9 @@ interface Pending {
 /**
  * Micro-batching: records of concurrent requests go to Kafka in one produce call. Each request's
  * promise settles with the call that carried its records (acks=all), never before.
+ *
+ * After a failed call nothing more is sent on its producer (see ProducerSlot): the batches waiting
+ * to be sent fail with it, unsent, and the next batch goes out on a new producer.
  */
 export class ProduceBatcher {
   private pending: Pending | null = null;
@@ -28,7 +32,7 @@ export class ProduceBatcher {
   private idleWaiters: (() => void)[] = [];
 
   constructor(
-    private readonly producer: KafkaProducer,
+    private readonly producers: ProducerSlot,
     private readonly options: BatcherOptions,
     private readonly onBatch: (
       records: number,
@@ -85,16 +89,30 @@ export class ProduceBatcher {
   private async produce(batch: Pending): Promise<void> {
     this.inFlight += 1;
     const started = performance.now();
+    let producer: KafkaProducer | null = null;
     try {
-      await this.producer.send(this.options.topic, batch.records);
+      producer = await this.producers.connect();
+      await producer.send(this.options.topic, batch.records);
       this.onBatch(batch.records.length, batch.bytes, (performance.now() - started) / 1000, true);
       for (const w of batch.waiters) w.resolve();
     } catch (error) {
       this.onBatch(batch.records.length, batch.bytes, (performance.now() - started) / 1000, false);
       for (const w of batch.waiters) w.reject(error);
+      if (producer) this.producers.retire(producer, error);
+      this.failWaiting(error);
     } finally {
       this.inFlight -= 1;
       this.pump();
     }
+  }
+
+  /** Fails every batch not sent yet: none of their records went to Kafka. */
+  private failWaiting(error: unknown): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const waiting = this.pending ? [...this.ready, this.pending] : [...this.ready];
+    this.ready.length = 0;
+    this.pending = null;
+    for (const batch of waiting) for (const w of batch.waiters) w.reject(error);
   }
 }

@@ -3,6 +3,7 @@ export * from './body.ts';
 export * from './budget.ts';
 export * from './rate-limit.ts';
 export * from './batcher.ts';
+export * from './producer-slot.ts';
 export * from './kafka-health.ts';
 export * from './metrics.ts';
 export * from './ingestor.ts';

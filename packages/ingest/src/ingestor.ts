@@ -14,6 +14,7 @@ import { parseBody, bodyFormat, type BodyLimits } from './body.ts';
 import { GatewayHttpError } from './http-errors.ts';
 import { KafkaHealth } from './kafka-health.ts';
 import type { GatewayMetrics } from './metrics.ts';
+import { ProducerSlot } from './producer-slot.ts';
 import { RateLimiter } from './rate-limit.ts';
 
 export type PartitionKeyChoice = 'user_or_session' | 'user_id' | 'session_id' | 'event_id' | 'none';
@@ -60,10 +61,14 @@ export interface IngestResponse {
 }
 
 export interface IngestDeps {
-  readonly producer: KafkaProducer;
-  /** For dead letters; the same as `producer` unless that one must send one request at a time. */
-  readonly dlqProducer?: KafkaProducer;
-  /** Checks that Kafka answers; used to recover after produce failures. */
+  /**
+   * Makes a producer for the topic: a new client each call, with a producer id of its own. A new one
+   * replaces the current one after any failed send (`ProducerSlot`).
+   */
+  readonly createProducer: () => KafkaProducer;
+  /** For dead letters; `createProducer` unless that one must send one request at a time. */
+  readonly createDlqProducer?: () => KafkaProducer;
+  /** Checks that Kafka answers and the topics exist; at start and to recover after produce failures. */
   readonly probeKafka: () => Promise<void>;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
@@ -77,6 +82,8 @@ export class Ingestor {
   private readonly budget: InFlightBudget;
   private readonly dlqBudget = new InFlightBudget(DLQ_MAX_INFLIGHT_BYTES, Number.MAX_SAFE_INTEGER);
   private readonly limiter: RateLimiter;
+  private readonly producers: ProducerSlot;
+  private readonly dlqProducers: ProducerSlot;
   private readonly batcher: ProduceBatcher;
   private readonly dlqBatcher: ProduceBatcher;
   readonly health: KafkaHealth;
@@ -108,25 +115,39 @@ export class Ingestor {
         m.producedRecords.inc({ topic, outcome }, records);
         if (ok) m.producedBytes.inc({ topic }, bytes);
       };
+    const retired = (topic: string) => (reason: unknown) =>
+      deps.logger.warn(
+        { event: 'gateway_producer_replaced', topic, reason: errorMessage(reason) },
+        'a produce call failed: its producer sends nothing more, the next batch goes out on a new one',
+      );
+    this.producers = new ProducerSlot(deps.createProducer, retired(options.topic));
+    this.dlqProducers = new ProducerSlot(
+      deps.createDlqProducer ?? deps.createProducer,
+      retired(options.dlqTopic),
+    );
     this.batcher = new ProduceBatcher(
-      deps.producer,
+      this.producers,
       { ...batchOptions, topic: options.topic },
       observe(options.topic),
     );
     this.dlqBatcher = new ProduceBatcher(
-      deps.dlqProducer ?? deps.producer,
+      this.dlqProducers,
       { ...batchOptions, topic: options.dlqTopic },
       observe(options.dlqTopic),
     );
-    this.health = new KafkaHealth(deps.probeKafka, options.healthProbeIntervalMs, (up, reason) => {
-      m.kafkaUp.set(up ? 1 : 0);
-      if (up) deps.logger.info({ event: 'gateway_kafka_recovered' }, 'Kafka takes writes again');
-      else
-        deps.logger.warn(
-          { event: 'gateway_kafka_unavailable', reason },
-          'Kafka is unavailable: answering 503',
-        );
-    });
+    this.health = new KafkaHealth(
+      () => this.connect(),
+      options.healthProbeIntervalMs,
+      (up, reason) => {
+        m.kafkaUp.set(up ? 1 : 0);
+        if (up) deps.logger.info({ event: 'gateway_kafka_recovered' }, 'Kafka takes writes again');
+        else
+          deps.logger.warn(
+            { event: 'gateway_kafka_unavailable', reason },
+            'Kafka is unavailable: answering 503',
+          );
+      },
+    );
   }
 
   get ready(): boolean {
@@ -135,6 +156,18 @@ export class Ingestor {
 
   get isShuttingDown(): boolean {
     return this.shuttingDown;
+  }
+
+  /** Checks Kafka and connects the producers; the health probe does the same until it succeeds. */
+  async connect(): Promise<void> {
+    await this.deps.probeKafka();
+    await Promise.all([this.producers.connect(), this.dlqProducers.connect()]);
+  }
+
+  /** Disconnects the producers, after `shutdown()`. */
+  async close(): Promise<void> {
+    this.health.stopProbing();
+    await Promise.all([this.producers.close(), this.dlqProducers.close()]);
   }
 
   /** Stop accepting (503), then wait until every accepted event is acknowledged. */

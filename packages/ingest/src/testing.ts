@@ -66,7 +66,8 @@ export function testGateway(overrides: Partial<IngestOptions> = {}, maxBodyBytes
   const ingestor = new Ingestor(
     { ...TEST_OPTIONS, ...overrides },
     {
-      producer,
+      // The same in-memory producer each time: it has no sequence numbers to get out of step.
+      createProducer: () => producer,
       probeKafka: async () => {
         if (!kafkaReachable) throw new Error('still down');
       },

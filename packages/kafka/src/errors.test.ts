@@ -6,6 +6,12 @@ import {
   KafkaJSProtocolError,
   KafkaJSSASLAuthenticationError,
 } from 'kafkajs';
+import {
+  AuthenticationError,
+  MultipleErrors,
+  NetworkError,
+  ProtocolError,
+} from '@platformatic/kafka';
 import { hasCode, isLoglakeError } from '@loglake/core';
 import { parseKafkaEnv } from './config.ts';
 import { explainKafkaError, kafkaAccessProblem } from './errors.ts';
@@ -106,5 +112,46 @@ describe('explainKafkaError', () => {
     expect((explainKafkaError(plain, config, 'connecting') as Error).message).toMatch(
       /does not speak TLS: check KAFKA_SSL/,
     );
+  });
+});
+
+// @platformatic/kafka's errors, shaped as its connection and retry code throws them.
+describe('kafkaAccessProblem with @platformatic/kafka errors', () => {
+  it('finds a refused login, an ACL refusal and an untrusted certificate under its retry wrapper', () => {
+    const login = new AuthenticationError('SASL authentication failed.', {
+      cause: new ProtocolError(
+        'SASL_AUTHENTICATION_FAILED',
+        'Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512',
+      ),
+    });
+    expect(
+      kafkaAccessProblem(new MultipleErrors('produce failed 1 times.', [login])),
+    ).toMatchObject({
+      kind: 'sasl',
+      message: expect.stringMatching(/invalid credentials/) as unknown,
+    });
+    const acl = new ProtocolError('TOPIC_AUTHORIZATION_FAILED', 'Not authorized');
+    expect(
+      kafkaAccessProblem(new MultipleErrors('produce failed 3 times.', [acl, acl])),
+    ).toMatchObject({ kind: 'denied', type: 'TOPIC_AUTHORIZATION_FAILED' });
+    const tls = Object.assign(new Error('self-signed certificate in certificate chain'), {
+      code: 'SELF_SIGNED_CERT_IN_CHAIN',
+    });
+    const connect = new NetworkError('Connection to 127.0.0.1:9094 failed.', { cause: tls });
+    expect(
+      kafkaAccessProblem(new MultipleErrors('metadata failed 1 times.', [connect])),
+    ).toMatchObject({
+      kind: 'tls',
+      code: 'SELF_SIGNED_CERT_IN_CHAIN',
+      broker: '127.0.0.1:9094',
+    });
+  });
+
+  it('leaves a refused connection and a leader change alone', () => {
+    const refused = new NetworkError('Connection to 127.0.0.1:9094 failed.', {
+      cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+    });
+    expect(kafkaAccessProblem(refused)).toBeNull();
+    expect(kafkaAccessProblem(new ProtocolError('NOT_LEADER_OR_FOLLOWER'))).toBeNull();
   });
 });

@@ -34,13 +34,16 @@ interface ErrorLike {
   readonly type?: unknown;
   readonly code?: unknown;
   readonly broker?: unknown;
+  /** @platformatic/kafka's name of a broker's error code (its `ProtocolError`). */
+  readonly apiId?: unknown;
   readonly cause?: unknown;
   readonly originalError?: unknown;
 }
 
 /**
  * The error and its causes, outermost first: kafkajs wraps retried and non-retriable errors
- * (`cause`, `originalError`) and lists per-topic failures of one request in `errors`.
+ * (`cause`, `originalError`) and lists per-topic failures of one request in `errors`;
+ * @platformatic/kafka wraps with `cause` and lists the attempts of a retried call in `errors`.
  */
 function causes(error: unknown): ErrorLike[] {
   const out: ErrorLike[] = [];
@@ -55,6 +58,14 @@ function causes(error: unknown): ErrorLike[] {
   return out;
 }
 
+/** The broker an error names: kafkajs' `broker`, or @platformatic/kafka's "Connection to h:p failed." */
+function brokerOf(e: ErrorLike): string | null {
+  if (typeof e.broker === 'string') return e.broker;
+  const m =
+    typeof e.message === 'string' ? /^Connection to (\S+:\d+) failed/.exec(e.message) : null;
+  return m?.[1] ?? null;
+}
+
 /** Whether kafkajs' error class `name` is the error or one of its causes. */
 export function isKafkaJsError(error: unknown, name: string): boolean {
   return causes(error).some((e) => e.name === name);
@@ -65,20 +76,36 @@ export function isKafkaJsError(error: unknown, name: string): boolean {
  * authorization failure (an ACL denied a request) in a kafkajs error and its causes.
  */
 export function kafkaAccessProblem(error: unknown): KafkaAccessProblem | null {
+  let broker = 'the broker';
   for (const e of causes(error)) {
     const message = typeof e.message === 'string' ? e.message : '';
-    if (e.name === 'KafkaJSSASLAuthenticationError' || e.type === 'SASL_AUTHENTICATION_FAILED') {
-      return { kind: 'sasl', message };
+    // kafkajs names a broker's error code `type`, @platformatic/kafka `apiId`.
+    const type = typeof e.type === 'string' ? e.type : typeof e.apiId === 'string' ? e.apiId : '';
+    broker = brokerOf(e) ?? broker;
+    if (
+      e.name === 'KafkaJSSASLAuthenticationError' ||
+      e.code === 'PLT_KFK_AUTHENTICATION' ||
+      type === 'SASL_AUTHENTICATION_FAILED'
+    ) {
+      return { kind: 'sasl', message: brokerMessage(e) };
     }
-    if (typeof e.type === 'string' && e.type.endsWith('_AUTHORIZATION_FAILED')) {
-      return { kind: 'denied', type: e.type, message };
+    if (type.endsWith('_AUTHORIZATION_FAILED')) {
+      return { kind: 'denied', type, message: brokerMessage(e) };
     }
     if (typeof e.code === 'string' && TLS_CODES.has(e.code)) {
-      const broker = typeof e.broker === 'string' ? e.broker : 'the broker';
       return { kind: 'tls', code: e.code, broker, message };
     }
   }
   return null;
+}
+
+/** What the broker said: @platformatic/kafka keeps it apart (`serverErrorMessage`) under a generic message. */
+function brokerMessage(e: ErrorLike): string {
+  for (const c of causes(e)) {
+    const said = (c as { serverErrorMessage?: unknown }).serverErrorMessage;
+    if (typeof said === 'string' && said !== '') return said;
+  }
+  return typeof e.message === 'string' ? e.message : '';
 }
 
 function principal(config: KafkaClientConfig): string {

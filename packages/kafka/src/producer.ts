@@ -1,8 +1,9 @@
-import { CompressionTypes, Partitioners, type Producer } from 'kafkajs';
+import { Producer, ProduceAcks, type MessageToProduce } from '@platformatic/kafka';
 import { LoglakeError, type Logger } from '@loglake/core';
 import type { KafkaClientConfig } from './config.ts';
-import { createKafkaJs } from './client.ts';
 import { explainKafkaError, explained } from './errors.ts';
+import { StickyPartitions, javaKeyPartition } from './partitioner.ts';
+import { platformaticConnection } from './platformatic.ts';
 
 export interface ProducerRecord {
   readonly key: string | Buffer | null;
@@ -17,13 +18,24 @@ export interface ProducedPartition {
 }
 
 export interface ProducerOptions {
-  /** kafkajs' idempotent producer (needs acks=all); documented as experimental by kafkajs. */
+  /**
+   * Idempotent writes (default; needs acks=all, which every send uses): the broker drops a retried
+   * batch it already wrote, by producer id and per-partition sequence numbers. Without it a retry
+   * can write records twice: @platformatic/kafka sends a broker's whole request again when one of
+   * its partitions failed (seen right after topic creation: 360 of 10,000 records twice).
+   */
   readonly idempotent?: boolean;
   readonly compression?: 'none' | 'gzip';
   /** How long the broker may wait for in-sync replicas before failing the request. */
   readonly ackTimeoutMs?: number;
-  /** Retries inside kafkajs before a send fails. */
+  /** Retries inside the client (same producer id and sequence numbers) before a send fails. */
   readonly retries?: number;
+  /**
+   * The longest a send may take, retries included (Java's `delivery.timeout.ms`): after it the send
+   * fails, its records may or may not be written, and the producer should not be sent on again.
+   * Default: `ackTimeoutMs` plus the connection's request timeout.
+   */
+  readonly deliveryTimeoutMs?: number;
 }
 
 /** Sends records with acks=all: a resolved `send` means every record is on all in-sync replicas. */
@@ -33,46 +45,98 @@ export interface KafkaProducer {
   send(topic: string, records: readonly ProducerRecord[]): Promise<ProducedPartition[]>;
 }
 
+const RETRY_DELAY_MS = 250;
+
+type Message = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
+
+const bytes = (v: string | Buffer): Buffer => (typeof v === 'string' ? Buffer.from(v) : v);
+
+function headersOf(headers: Readonly<Record<string, string>>): Map<Buffer, Buffer> {
+  const out = new Map<Buffer, Buffer>();
+  for (const [k, v] of Object.entries(headers)) out.set(Buffer.from(k), Buffer.from(v));
+  return out;
+}
+
+/**
+ * The producer of every loglake service, on @platformatic/kafka (docs/kafka-clients.md: half the
+ * CPU of kafkajs per record, a maintained idempotent producer). Keys map to partitions as Java's
+ * producer maps them; keyless records of one send share a partition.
+ */
 export function createKafkaProducer(
   config: KafkaClientConfig,
   options: ProducerOptions = {},
   logger?: Logger,
 ): KafkaProducer {
-  const idempotent = options.idempotent ?? false;
-  const producer: Producer = createKafkaJs(config, logger).producer({
-    createPartitioner: Partitioners.DefaultPartitioner,
+  const idempotent = options.idempotent ?? true;
+  const ackTimeoutMs = options.ackTimeoutMs ?? 30_000;
+  const deliveryTimeoutMs = options.deliveryTimeoutMs ?? ackTimeoutMs + config.requestTimeoutMs;
+  const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({
+    ...platformaticConnection(config),
     idempotent,
-    ...(idempotent ? { maxInFlightRequests: 1 } : {}),
-    allowAutoTopicCreation: false,
-    retry: { retries: options.retries ?? 5 },
+    acks: ProduceAcks.ALL,
+    // The produce request's own time limit: how long the leader waits for the in-sync replicas.
+    timeout: ackTimeoutMs,
+    // At least 2: with fewer, the idempotent producer would retry without limit.
+    retries: Math.max(2, options.retries ?? 5),
+    retryDelay: RETRY_DELAY_MS,
+    compression: options.compression === 'gzip' ? 'gzip' : 'none',
+    partitioner: (_message, key) => (key ? javaKeyPartition(key) : 0),
+    autocreateTopics: false,
   });
-  const compression =
-    options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+  const sticky = new StickyPartitions();
+  let closed = false;
   return {
-    connect: () => explained(config, 'connecting the producer', () => producer.connect()),
-    disconnect: () => producer.disconnect(),
+    connect: () =>
+      explained(config, 'connecting the producer', async () => {
+        // Logs in (and, idempotent, takes a producer id): a refusal shows here, not on the first send.
+        if (idempotent) await producer.initIdempotentProducer({});
+        else await producer.metadata({ topics: [] });
+      }),
+    async disconnect() {
+      if (closed) return;
+      closed = true;
+      await producer.close(true);
+    },
     async send(topic, records) {
+      const keyless = sticky.take();
+      const messages: Message[] = records.map((r) => ({
+        topic,
+        value: bytes(r.value),
+        ...(r.key === null ? { partition: keyless } : { key: bytes(r.key) }),
+        ...(r.headers ? { headers: headersOf(r.headers) } : {}),
+      }));
+      const sent = producer.send({ messages });
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          sent.catch(() => undefined);
+          reject(
+            new LoglakeError(
+              'LOGLAKE_KAFKA_PRODUCE_FAILED',
+              `produce to ${topic} not acknowledged within ${deliveryTimeoutMs} ms; the records may or may not be written`,
+              { retryable: true },
+            ),
+          );
+        }, deliveryTimeoutMs);
+      });
       try {
-        const result = await producer.send({
-          topic,
-          acks: -1,
-          timeout: options.ackTimeoutMs ?? 30000,
-          compression,
-          messages: records.map((r) => ({
-            key: r.key,
-            value: r.value,
-            ...(r.headers ? { headers: { ...r.headers } } : {}),
-          })),
-        });
-        return result.map((r) => ({ partition: r.partition, baseOffset: r.baseOffset ?? '-1' }));
+        const result = await Promise.race([sent, late]);
+        return (result.offsets ?? []).map((o) => ({
+          partition: o.partition,
+          baseOffset: String(o.offset),
+        }));
       } catch (cause) {
+        if (cause instanceof LoglakeError) throw cause;
         // An ACL refusal keeps its own code (not retryable); any other failure may pass.
-        const explained = explainKafkaError(cause, config, `producing to ${topic}`);
-        if (explained !== cause) throw explained;
+        const explainedError = explainKafkaError(cause, config, `producing to ${topic}`);
+        if (explainedError !== cause) throw explainedError;
+        logger?.debug({ err: cause, topic }, 'produce failed');
         throw new LoglakeError('LOGLAKE_KAFKA_PRODUCE_FAILED', `produce to ${topic} failed`, {
           retryable: true,
           cause,
         });
+      } finally {
+        clearTimeout(timer);
       }
     },
   };

@@ -97,7 +97,7 @@ const schema = z
         code: 'custom',
         path: ['GATEWAY_MAX_INFLIGHT_BATCHES'],
         message:
-          'must be 1 with GATEWAY_KAFKA_IDEMPOTENT=true (kafkajs keeps order only with one request in flight)',
+          'must be 1 with GATEWAY_KAFKA_IDEMPOTENT=true (after a failed send, batches already sent behind it could be written out of order)',
       });
     }
   });

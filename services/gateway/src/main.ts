@@ -26,24 +26,27 @@ async function main(): Promise<void> {
 
   const registry = createRegistry({ service: 'gateway' });
   const metrics = createGatewayMetrics(registry);
-  const producer = createKafkaProducer(
-    config.kafka,
-    {
-      idempotent: config.idempotent,
-      compression: config.compression,
-      ackTimeoutMs: config.ingest.kafkaTimeoutMs,
-      retries: 3,
-    },
-    logger,
-  );
-  // Dead letters go through a producer of their own: the idempotent one sends one request at a time.
-  const dlqProducer = createKafkaProducer(
-    config.kafka,
-    { compression: config.compression, retries: 3 },
-    logger,
-  );
+  // Called again for each new producer: after a failed send the ingestor never sends on that
+  // producer again and takes a new one (a new producer id), see ProducerSlot in @loglake/ingest.
+  const createProducer = () =>
+    createKafkaProducer(
+      config.kafka,
+      {
+        idempotent: config.idempotent,
+        compression: config.compression,
+        ackTimeoutMs: config.ingest.kafkaTimeoutMs,
+        // Once the request has been answered 503 there is nothing to wait for: the producer fails
+        // the send, the slot replaces it, and the batches behind it go out on the new one.
+        deliveryTimeoutMs: config.ingest.kafkaTimeoutMs,
+        retries: 3,
+      },
+      logger,
+    );
+  // Dead letters go through a producer of their own (idempotent too): a bad event must not wait
+  // behind the events' one request in flight.
+  const createDlqProducer = () =>
+    createKafkaProducer(config.kafka, { compression: config.compression, retries: 3 }, logger);
   const admin = createKafkaAdmin(config.kafka, logger);
-  let everConnected = false;
   const probeKafka = async () => {
     await admin.connect();
     const topics = await admin.listTopics();
@@ -55,23 +58,17 @@ async function main(): Promise<void> {
         throw new Error(`topic ${topic} does not exist${who} (it needs WRITE on it)`);
       }
     }
-    // After a failure, a new connection also gets the idempotent producer a fresh producer id,
-    // in case its sequence numbers fell out of step with the broker's.
-    if (everConnected) await producer.disconnect();
-    await producer.connect();
-    await dlqProducer.connect();
-    everConnected = true;
   };
 
   const ingestor = new Ingestor(config.ingest, {
-    producer,
-    dlqProducer,
+    createProducer,
+    createDlqProducer,
     probeKafka,
     metrics,
     logger,
   });
   try {
-    await probeKafka();
+    await ingestor.connect();
   } catch (error) {
     // Refused credentials or TLS will not heal by waiting: say so and exit.
     if (hasCode(error, 'LOGLAKE_KAFKA_AUTH_FAILED')) {
@@ -113,8 +110,7 @@ async function main(): Promise<void> {
     force.unref();
     await closing;
     clearTimeout(force);
-    await producer.disconnect();
-    await dlqProducer.disconnect();
+    await ingestor.close();
     await admin.disconnect();
     await adminApp.close();
     logger.info({ event: 'gateway_stopped' }, 'stopped; every acknowledged event is in Kafka');

@@ -1,4 +1,4 @@
-import { compatibilityPartitioner, type MessageToProduce } from '@platformatic/kafka';
+import { compatibilityPartitioner } from '@platformatic/kafka';
 
 /**
  * Key → partition as Kafka's Java producer maps it (`toPositive(murmur2(key)) % partitions`), which
@@ -7,10 +7,7 @@ import { compatibilityPartitioner, type MessageToProduce } from '@platformatic/k
  * partition count when it sends. Its own default (`murmur2 >>> 0`) differs for negative hashes.
  */
 export function javaKeyPartition(key: Buffer): number {
-  return compatibilityPartitioner(
-    { topic: '', value: undefined } as MessageToProduce<Buffer, Buffer, Buffer, Buffer>,
-    key,
-  );
+  return compatibilityPartitioner({ topic: '', value: undefined }, key);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { EXTRA_FIELD, FIELD_BY_NAME, SERVER_FIELDS, type FieldSpec } from './fields.ts';
-import type { EventLimits } from './limits.ts';
+import { maxLengthOf, type EventLimits } from './limits.ts';
 import type { EventReject } from './rejects.ts';
 import { parseEventTime } from './time.ts';
 import { uuidv7 } from './uuid.ts';
@@ -48,8 +48,9 @@ function checkField(spec: FieldSpec, value: unknown, ctx: ValidationContext): Fi
     case 'string':
     case 'enum': {
       if (typeof value !== 'string') return bad('FIELD_TYPE', `${name} must be a string`, name);
-      if (spec.maxLength !== undefined && value.length > spec.maxLength) {
-        return bad('FIELD_TOO_LONG', `${name} is longer than ${spec.maxLength} characters`, name);
+      const maxLength = maxLengthOf(spec, ctx.limits);
+      if (maxLength !== undefined && value.length > maxLength) {
+        return bad('FIELD_TOO_LONG', `${name} is longer than ${maxLength} characters`, name);
       }
       if (!value.isWellFormed())
         return bad('STRING_NOT_WELL_FORMED', `${name} contains a lone UTF-16 surrogate`, name);

@@ -40,6 +40,7 @@ const schema = z
     GATEWAY_MAX_EVENTS_PER_REQUEST: envPositiveInt.default(10_000),
     GATEWAY_EVENT_MAX_BYTES: envPositiveInt.default(DEFAULT_EVENT_LIMITS.maxEventBytes),
     GATEWAY_EVENT_MAX_DEPTH: envPositiveInt.default(DEFAULT_EVENT_LIMITS.maxDepth),
+    GATEWAY_MESSAGE_MAX_LENGTH: envPositiveInt.default(DEFAULT_EVENT_LIMITS.maxMessageLength),
     GATEWAY_EVENT_MAX_STRING_LENGTH: envPositiveInt.default(
       DEFAULT_EVENT_LIMITS.maxExtraStringLength,
     ),
@@ -150,6 +151,7 @@ export function loadConfig(env: Env): GatewayConfig {
       events: {
         maxEventBytes: v.GATEWAY_EVENT_MAX_BYTES,
         maxDepth: v.GATEWAY_EVENT_MAX_DEPTH,
+        maxMessageLength: v.GATEWAY_MESSAGE_MAX_LENGTH,
         maxExtraStringLength: v.GATEWAY_EVENT_MAX_STRING_LENGTH,
         maxPastMs: v.GATEWAY_EVENT_MAX_PAST_MS,
         maxFutureMs: v.GATEWAY_EVENT_MAX_FUTURE_MS,

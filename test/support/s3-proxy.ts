@@ -232,6 +232,12 @@ export async function startS3Proxy(options: S3ProxyOptions): Promise<S3FaultProx
           answer.once('error', () => res.destroy());
           return;
         }
+        // The client may have hung up while the server answered (a sink SIGKILLed mid-upload):
+        // Node 24's pipeline throws at once on a destroyed destination.
+        if (res.destroyed) {
+          answer.resume();
+          return;
+        }
         res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.rawHeaders);
         pipeline(answer, chunkDelays(r), res, () => undefined);
       },

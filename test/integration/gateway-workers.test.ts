@@ -34,7 +34,7 @@ async function metric(gw: GatewayUnderTest, name: string): Promise<number> {
   return Number(line?.split(' ').pop() ?? NaN);
 }
 
-test('GATEWAY_WORKERS=2: both serve one port, metrics summed, a killed worker replaced, SIGTERM drains all; exactly once', async ({
+test('GATEWAY_WORKERS=2: both listen on one port, metrics summed, a killed worker replaced, SIGTERM drains all; exactly once', async ({
   kafka,
   topic,
   dlqTopic,
@@ -50,6 +50,12 @@ test('GATEWAY_WORKERS=2: both serve one port, metrics summed, a killed worker re
     });
     const first = childrenOf(primary);
     expect(first).toHaveLength(2);
+    const listening = gw
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"event":"gateway_listening"'))
+      .map((l) => (JSON.parse(l) as { worker?: number }).worker);
+    expect(new Set(listening).size).toBe(2);
 
     acked.push(...(await postMany(gw, 'a', 40, 50)));
     expect(acked).toHaveLength(2000);

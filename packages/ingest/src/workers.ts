@@ -29,6 +29,8 @@ const isMessage = <T extends { type: string }>(m: unknown, type: T['type']): m i
 
 /** In a worker: lets the primary gather this worker's metrics and ask whether it is ready. */
 export function answerPrimary(registry: Registry, ready: () => boolean): void {
+  // prom-client answers the primary's metric requests from listeners that only its constructor adds.
+  new AggregatorRegistry();
   AggregatorRegistry.setRegistries([registry]);
   process.on('message', (m: unknown) => {
     if (isMessage<ReadyAsk>(m, READY_ASK)) {

@@ -14,7 +14,7 @@ topics="/opt/kafka/bin/kafka-topics.sh --bootstrap-server $bootstrap --command-c
 acls="/opt/kafka/bin/kafka-acls.sh --bootstrap-server $bootstrap --command-config /tmp/admin.properties --add"
 for topic in log-data log-data-dlq; do
   $topics --create --if-not-exists --topic "$topic" --partitions 6 --replication-factor 1 \
-    --config "retention.ms=${KAFKA_TOPIC_RETENTION_MS:-604800000}" --config min.insync.replicas=1
+    --config "retention.ms=${KAFKA_TOPIC_RETENTION_MS:-604800000}" --config max.message.bytes=2097152 --config min.insync.replicas=1
 done
 $acls --allow-principal User:gateway --operation Write --topic log-data
 $acls --allow-principal User:gateway --operation Write --topic log-data-dlq

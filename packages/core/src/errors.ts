@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'LOGLAKE_STORE_WRITE_FAILED',
   'LOGLAKE_STORE_PRECONDITION_FAILED',
   'LOGLAKE_STORE_NOT_FOUND',
+  'LOGLAKE_GATEWAY_REFUSED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

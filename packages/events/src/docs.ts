@@ -1,4 +1,5 @@
 import { EXTRA_FIELD, FIELDS, type FieldSpec } from './fields.ts';
+import { maxLengthOf } from './limits.ts';
 
 const PARQUET: Record<FieldSpec['type'], string> = {
   string: 'BYTE_ARRAY (UTF8)',
@@ -20,7 +21,9 @@ const JSON_TYPE: Record<FieldSpec['type'], string> = {
 
 function limits(f: FieldSpec): string {
   const parts: string[] = [];
-  if (f.maxLength !== undefined) parts.push(`≤ ${f.maxLength} chars`);
+  const maxLength = maxLengthOf(f);
+  if (maxLength !== undefined)
+    parts.push(`≤ ${maxLength} chars${f.lengthLimit ? ' (by default; configurable)' : ''}`);
   if (f.values) parts.push(f.values.map((v) => `\`${v}\``).join(' / '));
   if (f.min !== undefined) parts.push(`≥ ${f.min}`);
   if (f.max !== undefined) parts.push(`≤ ${f.max}`);

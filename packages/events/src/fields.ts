@@ -13,6 +13,8 @@ export interface FieldSpec {
   readonly doc: string;
   /** Longest accepted string, in UTF-16 code units. */
   readonly maxLength?: number;
+  /** The length is bounded by this configurable limit instead of a fixed `maxLength`. */
+  readonly lengthLimit?: 'maxMessageLength';
   /** Accepted values of an `enum`. */
   readonly values?: readonly string[];
   readonly min?: number;
@@ -105,7 +107,13 @@ export const FIELDS: readonly FieldSpec[] = [
     lowCardinality: true,
     doc: 'Log level.',
   },
-  { name: 'message', type: 'string', group: 'log', maxLength: 16384, doc: 'Log message.' },
+  {
+    name: 'message',
+    type: 'string',
+    group: 'log',
+    lengthLimit: 'maxMessageLength',
+    doc: 'Log message.',
+  },
   {
     name: 'user_id',
     type: 'string',

@@ -163,6 +163,18 @@ describe('validateEvent', () => {
     );
   });
 
+  it('takes a log message as long as the event limit by default, and as long as configured', () => {
+    const message = 'at f (x.ts:1:1)\n'.repeat(60_000); // 960,000 characters
+    expect(ok({ event_type: 'a', message }).value).toMatchObject({ message });
+    const limits = { ...DEFAULT_EVENT_LIMITS, maxMessageLength: 100 };
+    expect(
+      rejected({ event_type: 'a', message: 'm'.repeat(101) }, { ...ctx, limits }),
+    ).toMatchObject({ code: 'FIELD_TOO_LONG', field: 'message' });
+    expect(
+      ok({ event_type: 'a', message: 'm'.repeat(100) }, { ...ctx, limits }).value,
+    ).toMatchObject({ message: 'm'.repeat(100) });
+  });
+
   it('keeps odd but valid Unicode exactly', () => {
     const text = 'naïve 🚀 \u0000 \u202e RTL 𝒳 é';
     expect(ok({ event_type: 'a', message: text, 'ключ 🔑': text }).value).toMatchObject({

@@ -1,5 +1,5 @@
 import { EXTRA_FIELD, FIELD_BY_NAME, SERVER_FIELDS, type FieldSpec } from './fields.ts';
-import type { EventLimits } from './limits.ts';
+import { maxLengthOf, type EventLimits } from './limits.ts';
 import type { EventReject } from './rejects.ts';
 import { parseEventTime } from './time.ts';
 import { uuidv7 } from './uuid.ts';
@@ -36,10 +36,15 @@ function fail(code: EventReject['code'], message: string, field?: string): Valid
   return { ok: false, reject: field === undefined ? { code, message } : { code, message, field } };
 }
 
-type FieldOutcome = { ok: true; value: string | number } | { ok: false; result: ValidationResult };
+/** A field that failed its check (a class, so that a checked value is returned without a wrapper). */
+class FieldFailure {
+  constructor(readonly result: ValidationResult) {}
+}
 
-function bad(code: EventReject['code'], message: string, field: string): FieldOutcome {
-  return { ok: false, result: fail(code, message, field) };
+type FieldOutcome = string | number | FieldFailure;
+
+function bad(code: EventReject['code'], message: string, field: string): FieldFailure {
+  return new FieldFailure(fail(code, message, field));
 }
 
 function checkField(spec: FieldSpec, value: unknown, ctx: ValidationContext): FieldOutcome {
@@ -48,8 +53,9 @@ function checkField(spec: FieldSpec, value: unknown, ctx: ValidationContext): Fi
     case 'string':
     case 'enum': {
       if (typeof value !== 'string') return bad('FIELD_TYPE', `${name} must be a string`, name);
-      if (spec.maxLength !== undefined && value.length > spec.maxLength) {
-        return bad('FIELD_TOO_LONG', `${name} is longer than ${spec.maxLength} characters`, name);
+      const maxLength = maxLengthOf(spec, ctx.limits);
+      if (maxLength !== undefined && value.length > maxLength) {
+        return bad('FIELD_TOO_LONG', `${name} is longer than ${maxLength} characters`, name);
       }
       if (!value.isWellFormed())
         return bad('STRING_NOT_WELL_FORMED', `${name} contains a lone UTF-16 surrogate`, name);
@@ -60,7 +66,7 @@ function checkField(spec: FieldSpec, value: unknown, ctx: ValidationContext): Fi
           name,
         );
       }
-      return { ok: true, value };
+      return value;
     }
     case 'int32':
     case 'int64': {
@@ -72,7 +78,7 @@ function checkField(spec: FieldSpec, value: unknown, ctx: ValidationContext): Fi
       const min = spec.min ?? (spec.type === 'int32' ? -(2 ** 31) : Number.MIN_SAFE_INTEGER);
       if (n < min || n > max)
         return bad('FIELD_OUT_OF_RANGE', `${name} must be between ${min} and ${max}`, name);
-      return { ok: true, value: n };
+      return n;
     }
     case 'double': {
       if (typeof value !== 'number' || !Number.isFinite(value))
@@ -83,7 +89,7 @@ function checkField(spec: FieldSpec, value: unknown, ctx: ValidationContext): Fi
       ) {
         return bad('FIELD_OUT_OF_RANGE', `${name} is out of range`, name);
       }
-      return { ok: true, value };
+      return value;
     }
     case 'timestamp': {
       const ms = parseEventTime(value);
@@ -101,7 +107,7 @@ function checkField(spec: FieldSpec, value: unknown, ctx: ValidationContext): Fi
           name,
         );
       }
-      return { ok: true, value: ms };
+      return ms;
     }
   }
 }
@@ -155,17 +161,29 @@ function checkExtra(
   return null;
 }
 
+/** `"key":` of a declared field (their names need no escaping). */
+const KEY_PREFIX: ReadonlyMap<string, string> = new Map(
+  [...FIELD_BY_NAME.keys()].map((name) => [name, `${JSON.stringify(name)}:`]),
+);
+
 /**
- * Validates one event and normalizes it into the JSON written to Kafka: declared fields typed
- * (timestamps as epoch ms), `event_id`, `ts`, `received_at` and `source` filled in, and every
- * field the schema does not know kept under `extra`.
+ * Validates one event and writes the JSON for Kafka in the same walk: declared fields typed
+ * (timestamps as epoch ms) in the order the event has them, then whatever of `event_id`, `ts`,
+ * `received_at` and `source` the gateway fills in, then every field the schema does not know under
+ * `extra`. No object is built for the event; only `extra` is stringified as a whole.
  */
 export function validateEvent(input: unknown, ctx: ValidationContext): ValidationResult {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return fail('EVENT_NOT_OBJECT', 'an event must be a JSON object');
   }
-  const known: Record<string, string | number> = {};
+  let json = '{';
   let extra: Record<string, unknown> | undefined;
+  let eventType: string | undefined;
+  let eventId: string | undefined;
+  let ts: number | undefined;
+  let source: string | undefined;
+  let userId: string | undefined;
+  let sessionId: string | undefined;
   const record = input as Record<string, unknown>;
   for (const key of Object.keys(record)) {
     if (FORBIDDEN_KEYS.has(key)) return fail('FORBIDDEN_KEY', `key "${key}" is not allowed`, key);
@@ -183,41 +201,52 @@ export function validateEvent(input: unknown, ctx: ValidationContext): Validatio
       continue;
     }
     if (value === null || value === undefined) continue; // null means absent
-    const outcome = checkField(spec, value, ctx);
-    if (!outcome.ok) return outcome.result;
-    known[key] = outcome.value;
+    let checked = checkField(spec, value, ctx);
+    if (checked instanceof FieldFailure) return checked.result;
+    switch (key) {
+      case 'event_type':
+        eventType = checked as string;
+        break;
+      case 'event_id':
+        checked = eventId =
+          (checked as string).length > 0 ? (checked as string) : uuidv7(ctx.receivedAt);
+        break;
+      case 'ts':
+        ts = checked as number;
+        break;
+      case 'source':
+        checked = source = (checked as string).length > 0 ? (checked as string) : ctx.source;
+        break;
+      case 'user_id':
+        userId = checked as string;
+        break;
+      case 'session_id':
+        sessionId = checked as string;
+        break;
+    }
+    if (json.length > 1) json += ',';
+    json += KEY_PREFIX.get(key) ?? `${JSON.stringify(key)}:`;
+    json += typeof checked === 'number' ? String(checked) : JSON.stringify(checked);
   }
-  if (typeof known.event_type !== 'string' || known.event_type.length === 0) {
+  if (eventType === undefined || eventType.length === 0) {
     return fail('FIELD_REQUIRED', 'event_type is required', 'event_type');
   }
-  const eventId =
-    typeof known.event_id === 'string' && known.event_id.length > 0
-      ? known.event_id
-      : uuidv7(ctx.receivedAt);
-  const ts = typeof known.ts === 'number' ? known.ts : ctx.receivedAt;
-  const normalized: Record<string, unknown> = {
-    ...known,
-    event_id: eventId,
-    ts,
-    received_at: ctx.receivedAt,
-    source: typeof known.source === 'string' && known.source.length > 0 ? known.source : ctx.source,
-  };
-  if (extra) normalized[EXTRA_FIELD] = extra;
-  const json = JSON.stringify(normalized);
+  if (eventId === undefined) {
+    eventId = uuidv7(ctx.receivedAt);
+    json += `${json.length > 1 ? ',' : ''}"event_id":"${eventId}"`;
+  }
+  if (ts === undefined) {
+    ts = ctx.receivedAt;
+    json += `,"ts":${ts}`;
+  }
+  json += `,"received_at":${ctx.receivedAt}`;
+  if (source === undefined) json += `,"source":${JSON.stringify(ctx.source)}`;
+  if (extra) json += `,${JSON.stringify(EXTRA_FIELD)}:${JSON.stringify(extra)}`;
+  json += '}';
   // Most events are far below the limit: count UTF-8 bytes only when the string could reach it.
   const bytes = json.length * 3 <= ctx.limits.maxEventBytes ? json.length : Buffer.byteLength(json);
   if (bytes > ctx.limits.maxEventBytes) {
     return fail('EVENT_TOO_LARGE', `the event is larger than ${ctx.limits.maxEventBytes} bytes`);
   }
-  return {
-    ok: true,
-    event: {
-      eventId,
-      ts,
-      userId: typeof known.user_id === 'string' ? known.user_id : undefined,
-      sessionId: typeof known.session_id === 'string' ? known.session_id : undefined,
-      json,
-      bytes,
-    },
-  };
+  return { ok: true, event: { eventId, ts, userId, sessionId, json, bytes } };
 }

@@ -262,6 +262,11 @@ describe('POST /events refuses', () => {
     const r = await post('{"event_type":"a"}');
     expectError(r, 503, 'OVERLOADED');
     expect(r.headers['retry-after']).toBe('1');
+    // One refused request counts once.
+    const refused = await gw.registry
+      .getSingleMetric('loglake_gateway_requests_refused_total')
+      ?.get();
+    expect(refused?.values).toEqual([{ labels: { reason: 'overloaded' }, value: 1 }]);
     gw.producer.mode = 'ok';
     gw.producer.release();
     expect((await pending).statusCode).toBe(200);
@@ -306,7 +311,7 @@ describe('POST /events refuses', () => {
     const e = toGatewayError(Object.assign(new Error('secret detail'), { code: 'X' }));
     expect(e.statusCode).toBe(500);
     expect(e.message).toBe('internal error');
-    seen.add(e.code);
+    seen.add(e.reason);
   });
 
   it('covered every error code of the registry', () => {

@@ -1,8 +1,13 @@
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '@loglake/core';
 import type { Registry } from 'prom-client';
-import { GatewayHttpError, isGatewayHttpError, type GatewayErrorCode } from './http-errors.ts';
-import type { Ingestor, RejectedEvent } from './ingestor.ts';
+import {
+  GatewayHttpError,
+  isGatewayHttpError,
+  type GatewayErrorCode,
+  type RejectedEvent,
+} from './http-errors.ts';
+import type { Ingestor } from './ingestor.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 
@@ -22,7 +27,7 @@ interface ErrorBody {
   request_id?: string;
   accepted: 0;
   event_ids: [];
-  rejected: RejectedEvent[];
+  rejected: readonly RejectedEvent[];
 }
 
 function apiKeyOf(request: FastifyRequest): string | undefined {
@@ -49,13 +54,12 @@ export function toGatewayError(error: FastifyError): GatewayHttpError {
 }
 
 function sendError(reply: FastifyReply, error: GatewayHttpError): FastifyReply {
-  const extra = error as GatewayHttpError & { rejected?: RejectedEvent[]; requestId?: string };
   const body: ErrorBody = {
-    error: { code: error.code, message: error.message },
-    ...(extra.requestId ? { request_id: extra.requestId } : {}),
+    error: { code: error.reason, message: error.message },
+    ...(error.requestId ? { request_id: error.requestId } : {}),
     accepted: 0,
     event_ids: [],
-    rejected: extra.rejected ?? [],
+    rejected: error.rejected,
   };
   if (error.retryAfterS !== undefined) void reply.header('retry-after', String(error.retryAfterS));
   return reply.code(error.statusCode).send(body);
@@ -84,7 +88,7 @@ export function buildGatewayApp(deps: GatewayAppDeps) {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const gatewayError = toGatewayError(error);
-    if (gatewayError.statusCode >= 500 && gatewayError.code === 'INTERNAL_ERROR') {
+    if (gatewayError.statusCode >= 500 && gatewayError.reason === 'INTERNAL_ERROR') {
       request.log.error({ event: 'gateway_internal_error', err: error }, 'unexpected error');
     }
     // Fastify closes the connection after a body error, before the client has sent the rest; many
@@ -92,16 +96,16 @@ export function buildGatewayApp(deps: GatewayAppDeps) {
     // read and discarded instead, so the client gets its answer; longer or chunked ones are cut.
     const declared = Number(request.headers['content-length']);
     if (
-      gatewayError.code === 'BODY_TOO_LARGE' &&
+      gatewayError.reason === 'BODY_TOO_LARGE' &&
       Number.isFinite(declared) &&
       declared <= DRAIN_LIMIT_BYTES
     ) {
       reply.removeHeader('connection');
     }
     if (request.routeOptions.url === '/events') {
-      metrics.requests.inc({ status: String(gatewayError.statusCode), code: gatewayError.code });
+      metrics.requests.inc({ status: String(gatewayError.statusCode), code: gatewayError.reason });
       if (gatewayError.statusCode === 429 || gatewayError.statusCode === 503) {
-        metrics.refused.inc({ reason: gatewayError.code.toLowerCase() });
+        metrics.refused.inc({ reason: gatewayError.reason.toLowerCase() });
       }
     }
     return sendError(reply, gatewayError);
@@ -137,18 +141,34 @@ export function buildGatewayApp(deps: GatewayAppDeps) {
   return app;
 }
 
+/** What the admin port reports: one gateway process, or the primary of several workers. */
+export interface AdminStatus {
+  metrics(): Promise<string>;
+  readonly contentType: string;
+  ready(): boolean | Promise<boolean>;
+}
+
+/** The admin status of a single gateway process. */
+export function processStatus(registry: Registry, ingestor: Ingestor): AdminStatus {
+  return {
+    metrics: () => registry.metrics(),
+    contentType: registry.contentType,
+    ready: () => ingestor.ready,
+  };
+}
+
 /** The admin app on its own port: /metrics for Prometheus, plus the probes. */
-export function buildAdminApp(deps: { registry: Registry; ingestor?: Ingestor; logger: Logger }) {
+export function buildAdminApp(deps: { status: AdminStatus; logger: Logger }) {
   const app = Fastify({
     loggerInstance: deps.logger,
     logController: new Fastify.LogController({ disableRequestLogging: true }),
   });
   app.get('/metrics', async (_request, reply) =>
-    reply.header('content-type', deps.registry.contentType).send(await deps.registry.metrics()),
+    reply.header('content-type', deps.status.contentType).send(await deps.status.metrics()),
   );
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const ready = deps.ingestor?.ready ?? true;
+    const ready = await deps.status.ready();
     return reply.code(ready ? 200 : 503).send({ ready });
   });
   return app;

@@ -1,3 +1,5 @@
+import { LoglakeError, hasCode } from '@loglake/core';
+import type { EventReject } from '@loglake/events';
 /**
  * Every error the gateway answers with: one registry, code → HTTP status. The fastify error
  * handler is the only place that turns these into responses.
@@ -25,21 +27,42 @@ export const GATEWAY_ERRORS = {
 
 export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS;
 
-export class GatewayHttpError extends Error {
-  readonly code: GatewayErrorCode;
+/** An event of a request that was not accepted: where it was, and why. */
+export interface RejectedEvent extends EventReject {
+  readonly index: number;
+}
+
+/**
+ * A request the gateway refuses: `LOGLAKE_GATEWAY_REFUSED`, with the public `reason` the client
+ * reads in the JSON body, its HTTP status, and (429, 503) when to try again. Retryable exactly when
+ * a `Retry-After` is given.
+ */
+export class GatewayHttpError extends LoglakeError {
+  readonly reason: GatewayErrorCode;
   readonly statusCode: number;
   /** Seconds for the `Retry-After` header (429 and 503). */
   readonly retryAfterS: number | undefined;
+  /** The request's events that were refused (`ALL_EVENTS_INVALID`). */
+  readonly rejected: readonly RejectedEvent[];
+  /** The id given to the request, once it had one. */
+  readonly requestId: string | undefined;
 
-  constructor(code: GatewayErrorCode, message: string, retryAfterS?: number) {
-    super(message);
+  constructor(
+    reason: GatewayErrorCode,
+    message: string,
+    retryAfterS?: number,
+    detail: { readonly rejected?: readonly RejectedEvent[]; readonly requestId?: string } = {},
+  ) {
+    super('LOGLAKE_GATEWAY_REFUSED', message, { retryable: retryAfterS !== undefined });
     this.name = 'GatewayHttpError';
-    this.code = code;
-    this.statusCode = GATEWAY_ERRORS[code];
+    this.reason = reason;
+    this.statusCode = GATEWAY_ERRORS[reason];
     this.retryAfterS = retryAfterS;
+    this.rejected = detail.rejected ?? [];
+    this.requestId = detail.requestId;
   }
 }
 
 export function isGatewayHttpError(value: unknown): value is GatewayHttpError {
-  return value instanceof GatewayHttpError;
+  return hasCode(value, 'LOGLAKE_GATEWAY_REFUSED') && 'reason' in value;
 }

@@ -9,3 +9,4 @@ export * from './metrics.ts';
 export * from './ingestor.ts';
 export * from './app.ts';
 export * from './openapi.ts';
+export * from './workers.ts';

@@ -11,7 +11,7 @@ import type { KafkaProducer, ProducerRecord } from '@loglake/kafka';
 import { ProduceBatcher } from './batcher.ts';
 import { InFlightBudget } from './budget.ts';
 import { parseBody, bodyFormat, type BodyLimits } from './body.ts';
-import { GatewayHttpError } from './http-errors.ts';
+import { GatewayHttpError, isGatewayHttpError, type RejectedEvent } from './http-errors.ts';
 import { KafkaHealth } from './kafka-health.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { ProducerSlot } from './producer-slot.ts';
@@ -47,10 +47,6 @@ export interface IngestRequest {
   readonly contentType: string | undefined;
   readonly contentEncoding: string | undefined;
   readonly apiKey: string | undefined;
-}
-
-export interface RejectedEvent extends EventReject {
-  readonly index: number;
 }
 
 export interface IngestResponse {
@@ -274,12 +270,11 @@ export class Ingestor {
     });
 
     if (records.length === 0) {
-      throw Object.assign(
-        new GatewayHttpError('ALL_EVENTS_INVALID', `all ${rejected.length} events are invalid`),
-        {
-          rejected,
-          requestId,
-        },
+      throw new GatewayHttpError(
+        'ALL_EVENTS_INVALID',
+        `all ${rejected.length} events are invalid`,
+        undefined,
+        { rejected, requestId },
       );
     }
     await this.produce(records, bytes);
@@ -311,7 +306,7 @@ export class Ingestor {
   private async produce(records: ProducerRecord[], bytes: number): Promise<void> {
     const m = this.deps.metrics;
     if (!this.budget.tryAcquire(bytes, records.length)) {
-      m.refused.inc({ reason: 'overloaded' });
+      // Counted once, with every other refusal, where the answer is written (app.ts).
       throw new GatewayHttpError(
         'OVERLOADED',
         'too many events are awaiting Kafka acknowledgement; retry shortly',
@@ -343,7 +338,7 @@ export class Ingestor {
       }
       this.health.markSuccess();
     } catch (error) {
-      if (error instanceof GatewayHttpError) throw error;
+      if (isGatewayHttpError(error)) throw error;
       this.health.markFailure(errorMessage(error));
       throw new GatewayHttpError('KAFKA_UNAVAILABLE', 'Kafka did not acknowledge the events', 2);
     } finally {

@@ -1,11 +1,17 @@
-import { EVENT_REJECT_CODES, EXTRA_FIELD, FIELDS, type FieldSpec } from '@loglake/events';
+import {
+  EVENT_REJECT_CODES,
+  EXTRA_FIELD,
+  FIELDS,
+  maxLengthOf,
+  type FieldSpec,
+} from '@loglake/events';
 import { GATEWAY_ERRORS } from './http-errors.ts';
 
 function fieldSchema(f: FieldSpec): Record<string, unknown> {
   const base = { description: f.doc };
   switch (f.type) {
     case 'string':
-      return { ...base, type: 'string', ...(f.maxLength ? { maxLength: f.maxLength } : {}) };
+      return { ...base, type: 'string', ...(maxLengthOf(f) ? { maxLength: maxLengthOf(f) } : {}) };
     case 'enum':
       return { ...base, type: 'string', enum: f.values };
     case 'int32':

@@ -25,10 +25,18 @@ export function minInsyncReplicasFor(replicationFactor: number): number {
   return replicationFactor >= 3 ? 2 : 1;
 }
 
+/**
+ * `max.message.bytes` of the topics loglake creates: a record batch of one produce call
+ * (`MAX_REQUEST_BYTES` of keys and values, or one event of up to 1 MiB) plus its record overheads,
+ * with room. Kafka's default (1 MiB + 12 bytes) would refuse a 1 MiB event with its overhead.
+ */
+export const TOPIC_MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
+
 /** Every setting a topic is created with: retention and min ISR always explicit, never the broker's. */
 export function topicConfigs(spec: TopicSpec): Record<string, string> {
   return {
     'retention.ms': String(spec.retentionMs ?? DEFAULT_TOPIC_RETENTION_MS),
+    'max.message.bytes': String(TOPIC_MAX_MESSAGE_BYTES),
     'min.insync.replicas': String(
       spec.minInsyncReplicas ?? minInsyncReplicasFor(spec.replicationFactor),
     ),

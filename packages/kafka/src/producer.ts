@@ -1,5 +1,6 @@
 import { Producer, ProduceAcks, type MessageToProduce } from '@platformatic/kafka';
-import { LoglakeError, type Logger } from '@loglake/core';
+import { LoglakeError, isLoglakeError, type Logger } from '@loglake/core';
+import { MAX_REQUEST_BYTES, chunksBySize } from './chunks.ts';
 import type { KafkaClientConfig } from './config.ts';
 import { explainKafkaError, explained } from './errors.ts';
 import { StickyPartitions, javaKeyPartition } from './partitioner.ts';
@@ -50,6 +51,7 @@ const RETRY_DELAY_MS = 250;
 type Message = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
 
 const bytes = (v: string | Buffer): Buffer => (typeof v === 'string' ? Buffer.from(v) : v);
+const messageBytes = (m: Message): number => (m.key?.length ?? 0) + (m.value?.length ?? 0);
 
 function headersOf(headers: Readonly<Record<string, string>>): Map<Buffer, Buffer> {
   const out = new Map<Buffer, Buffer>();
@@ -105,7 +107,17 @@ export function createKafkaProducer(
         ...(r.key === null ? { partition: keyless } : { key: bytes(r.key) }),
         ...(r.headers ? { headers: headersOf(r.headers) } : {}),
       }));
-      const sent = producer.send({ messages });
+      // Calls of at most MAX_REQUEST_BYTES, one after the other: a large request's events would
+      // otherwise make a partition's batch larger than the topic takes (MESSAGE_TOO_LARGE).
+      const sendAll = async () => {
+        const offsets: { partition: number; offset: bigint }[] = [];
+        for (const chunk of chunksBySize(messages, messageBytes, MAX_REQUEST_BYTES)) {
+          const result = await producer.send({ messages: [...chunk] });
+          offsets.push(...(result.offsets ?? []));
+        }
+        return offsets;
+      };
+      const sent = sendAll();
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
@@ -120,13 +132,13 @@ export function createKafkaProducer(
         }, deliveryTimeoutMs);
       });
       try {
-        const result = await Promise.race([sent, late]);
-        return (result.offsets ?? []).map((o) => ({
+        const offsets = await Promise.race([sent, late]);
+        return offsets.map((o) => ({
           partition: o.partition,
           baseOffset: String(o.offset),
         }));
       } catch (cause) {
-        if (cause instanceof LoglakeError) throw cause;
+        if (isLoglakeError(cause)) throw cause;
         // An ACL refusal keeps its own code (not retryable); any other failure may pass.
         const explainedError = explainKafkaError(cause, config, `producing to ${topic}`);
         if (explainedError !== cause) throw explainedError;

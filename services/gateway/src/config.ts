@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { envBoolean, envNonNegativeInt, envPositiveInt, parseEnv, type Env } from '@loglake/core';
 import { DEFAULT_EVENT_LIMITS } from '@loglake/events';
@@ -15,6 +16,9 @@ export interface GatewayConfig {
   readonly kafka: KafkaClientConfig;
   readonly idempotent: boolean;
   readonly compression: 'none' | 'gzip';
+  /** Gateway processes on the port (`GATEWAY_WORKERS`); above 1, a primary runs them. */
+  readonly workers: number;
+  /** Each worker's options: the per-key rate limit is a share of `GATEWAY_RATE_LIMIT_EVENTS_PER_S`. */
   readonly ingest: IngestOptions;
 }
 
@@ -36,6 +40,7 @@ const schema = z
     GATEWAY_MAX_EVENTS_PER_REQUEST: envPositiveInt.default(10_000),
     GATEWAY_EVENT_MAX_BYTES: envPositiveInt.default(DEFAULT_EVENT_LIMITS.maxEventBytes),
     GATEWAY_EVENT_MAX_DEPTH: envPositiveInt.default(DEFAULT_EVENT_LIMITS.maxDepth),
+    GATEWAY_MESSAGE_MAX_LENGTH: envPositiveInt.default(DEFAULT_EVENT_LIMITS.maxMessageLength),
     GATEWAY_EVENT_MAX_STRING_LENGTH: envPositiveInt.default(
       DEFAULT_EVENT_LIMITS.maxExtraStringLength,
     ),
@@ -55,6 +60,7 @@ const schema = z
     GATEWAY_KAFKA_IDEMPOTENT: envBoolean.default(true),
     GATEWAY_KAFKA_COMPRESSION: z.enum(['none', 'gzip']).default('none'),
     GATEWAY_SHUTDOWN_TIMEOUT_MS: envPositiveInt.default(30_000),
+    GATEWAY_WORKERS: z.union([z.literal('auto'), envPositiveInt]).default(1),
     LOG_LEVEL: z
       .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
       .default('info'),
@@ -115,6 +121,11 @@ function parseApiKeys(text: string): Map<string, string> {
 export function loadConfig(env: Env): GatewayConfig {
   const v = parseEnv(schema, env, 'gateway');
   const kafka = parseKafkaEnv(env, { clientId: 'loglake-gateway' });
+  const workers = v.GATEWAY_WORKERS === 'auto' ? availableParallelism() : v.GATEWAY_WORKERS;
+  // Each worker limits a key to its share: connections are handed to the workers in turn, so a key
+  // that sends over several connections spreads over them (one connection: one worker's share).
+  const share = (perS: number) => Math.ceil(perS / workers);
+  const rateLimitPerS = v.GATEWAY_RATE_LIMIT_EVENTS_PER_S;
   return {
     host: v.GATEWAY_HOST,
     port: v.GATEWAY_PORT,
@@ -126,6 +137,7 @@ export function loadConfig(env: Env): GatewayConfig {
     kafka,
     idempotent: v.GATEWAY_KAFKA_IDEMPOTENT,
     compression: v.GATEWAY_KAFKA_COMPRESSION,
+    workers,
     ingest: {
       topic: v.GATEWAY_TOPIC,
       dlqTopic: v.GATEWAY_DLQ_TOPIC,
@@ -139,14 +151,15 @@ export function loadConfig(env: Env): GatewayConfig {
       events: {
         maxEventBytes: v.GATEWAY_EVENT_MAX_BYTES,
         maxDepth: v.GATEWAY_EVENT_MAX_DEPTH,
+        maxMessageLength: v.GATEWAY_MESSAGE_MAX_LENGTH,
         maxExtraStringLength: v.GATEWAY_EVENT_MAX_STRING_LENGTH,
         maxPastMs: v.GATEWAY_EVENT_MAX_PAST_MS,
         maxFutureMs: v.GATEWAY_EVENT_MAX_FUTURE_MS,
       },
       inFlightMaxBytes: v.GATEWAY_INFLIGHT_MAX_BYTES,
       inFlightMaxEvents: v.GATEWAY_INFLIGHT_MAX_EVENTS,
-      rateLimitPerS: v.GATEWAY_RATE_LIMIT_EVENTS_PER_S,
-      rateLimitBurst: v.GATEWAY_RATE_LIMIT_BURST ?? 2 * v.GATEWAY_RATE_LIMIT_EVENTS_PER_S,
+      rateLimitPerS: share(rateLimitPerS),
+      rateLimitBurst: share(v.GATEWAY_RATE_LIMIT_BURST ?? 2 * rateLimitPerS),
       kafkaTimeoutMs: v.GATEWAY_KAFKA_TIMEOUT_MS,
       partitionKey: v.GATEWAY_PARTITION_KEY,
       lingerMs: v.GATEWAY_LINGER_MS,

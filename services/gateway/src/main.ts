@@ -1,11 +1,21 @@
 /**
  * The gateway's composition root: config → logger, metrics, Kafka → ingestor → HTTP apps,
- * and one ordered shutdown on SIGTERM/SIGINT.
+ * and one ordered shutdown on SIGTERM/SIGINT. With `GATEWAY_WORKERS` > 1 the first process is the
+ * primary (admin port, workers' lifecycle) and each worker runs the rest.
  */
-import { createLogger, createRegistry, errorMessage, hasCode } from '@loglake/core';
-import { Ingestor, buildAdminApp, buildGatewayApp, createGatewayMetrics } from '@loglake/ingest';
+import cluster from 'node:cluster';
+import { createLogger, createRegistry, errorMessage, hasCode, type Logger } from '@loglake/core';
+import {
+  Ingestor,
+  answerPrimary,
+  buildAdminApp,
+  buildGatewayApp,
+  createGatewayMetrics,
+  processStatus,
+  startWorkers,
+} from '@loglake/ingest';
 import { createKafkaAdmin, createKafkaProducer } from '@loglake/kafka';
-import { loadConfig, redacted } from './config.ts';
+import { loadConfig, redacted, type GatewayConfig } from './config.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -16,6 +26,10 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = createLogger({ name: 'gateway', level: config.logLevel });
+  if (cluster.isWorker) {
+    await runGateway(config, logger.child({ worker: cluster.worker?.id }), true);
+    return;
+  }
   logger.info({ event: 'gateway_config', config: redacted(config) }, 'configuration loaded');
   if (config.ingest.openMode) {
     logger.warn(
@@ -23,7 +37,37 @@ async function main(): Promise<void> {
       'OPEN MODE: requests without an API key are accepted. Set GATEWAY_API_KEYS and GATEWAY_OPEN_MODE=false for production.',
     );
   }
+  if (config.workers > 1) await runPrimary(config, logger);
+  else await runGateway(config, logger, false);
+}
 
+/** The primary of `GATEWAY_WORKERS` processes: the admin port, and SIGTERM passed to every worker. */
+async function runPrimary(config: GatewayConfig, logger: Logger): Promise<void> {
+  const pool = startWorkers(config.workers, logger, (code) => {
+    void pool.stop().then(() => process.exit(code));
+  });
+  const adminApp = buildAdminApp({ status: pool, logger });
+  await adminApp.listen({ host: config.adminHost, port: config.adminPort });
+  logger.info(
+    { event: 'gateway_workers', workers: config.workers, admin_port: config.adminPort },
+    `${config.workers} workers on port ${config.port}; metrics of all of them on http://${config.adminHost}:${config.adminPort}/metrics`,
+  );
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ event: 'gateway_stopping', signal }, 'stopping every worker');
+    const code = await pool.stop();
+    await adminApp.close();
+    logger.info({ event: 'gateway_stopped', code }, 'every worker stopped');
+    process.exit(code);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+/** One gateway: the whole of it, or one worker of several (then the primary serves the admin port). */
+async function runGateway(config: GatewayConfig, logger: Logger, worker: boolean): Promise<void> {
   const registry = createRegistry({ service: 'gateway' });
   const metrics = createGatewayMetrics(registry);
   // Called again for each new producer: after a failed send the ingestor never sends on that
@@ -80,8 +124,11 @@ async function main(): Promise<void> {
   }
 
   const app = buildGatewayApp({ ingestor, metrics, logger, maxBodyBytes: config.maxBodyBytes });
-  const adminApp = buildAdminApp({ registry, ingestor, logger });
-  await adminApp.listen({ host: config.adminHost, port: config.adminPort });
+  const adminApp = worker
+    ? null
+    : buildAdminApp({ status: processStatus(registry, ingestor), logger });
+  if (worker) answerPrimary(registry, () => ingestor.ready);
+  await adminApp?.listen({ host: config.adminHost, port: config.adminPort });
   await app.listen({ host: config.host, port: config.port });
   logger.info(
     { event: 'gateway_listening', port: config.port, admin_port: config.adminPort },
@@ -112,7 +159,7 @@ async function main(): Promise<void> {
     clearTimeout(force);
     await ingestor.close();
     await admin.disconnect();
-    await adminApp.close();
+    await adminApp?.close();
     logger.info({ event: 'gateway_stopped' }, 'stopped; every acknowledged event is in Kafka');
     process.exit(0);
   };

@@ -9,10 +9,33 @@ function statFields(pid: number | 'self'): string[] {
   return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
 }
 
-/** User + system CPU seconds of a running process, all its threads included. */
+/** `pid` and its live descendants (a gateway's workers). */
+function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i += 1) {
+    const p = out[i] ?? 0;
+    try {
+      const children = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim();
+      if (children !== '') out.push(...children.split(/\s+/).map(Number));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/** User + system CPU seconds of a running process and its live descendants, all threads included. */
 export function cpuSeconds(pid: number): number {
-  const f = statFields(pid);
-  return (Number(f[11]) + Number(f[12])) / TICKS_PER_S;
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const f = statFields(p);
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks / TICKS_PER_S;
 }
 
 /**
@@ -31,9 +54,20 @@ function statusKb(pid: number, key: 'VmHWM' | 'VmRSS'): number {
   return Number(line?.split(/\s+/)[1] ?? 0);
 }
 
-/** Peak resident set size of a running process since it started (VmHWM), in MB. */
+/**
+ * Peak resident set size of a running process since it started (VmHWM), in MB; with descendants,
+ * the sum of their peaks (an upper bound of their peak together).
+ */
 export function peakRssMb(pid: number): number {
-  return Math.round(statusKb(pid, 'VmHWM') / 1024);
+  let kb = 0;
+  for (const p of processTree(pid)) {
+    try {
+      kb += statusKb(p, 'VmHWM');
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return Math.round(kb / 1024);
 }
 
 /** CPU seconds the whole machine spent busy (all cores), and stolen by the hypervisor, from /proc/stat. */

@@ -48,28 +48,38 @@ async function scenario<R extends LoadRun>(
 export interface GatewayScenario extends ScenarioResult<LoadRun> {
   /** bench:gateway's closed-loop load, comparable with the empty-fastify ceiling. */
   readonly closed_loop: ClosedLoopResult;
+  /** The same with `GATEWAY_WORKERS=2`. */
+  readonly closed_loop_2_workers: ClosedLoopResult;
 }
 
-export async function gatewayScenario(ctx: BenchContext): Promise<GatewayScenario> {
-  ctx.log('gateway alone: closed loop');
-  const closed = await withTopic(ctx, 'gw-closed-loop', async (topic) => {
+/** The closed loop against a gateway of `workers` processes (CPU and RSS: all of them). */
+function gatewayClosedLoop(ctx: BenchContext, workers: number): Promise<ClosedLoopResult> {
+  ctx.log(`gateway alone: closed loop, ${workers} worker(s)`);
+  return withTopic(ctx, `gw-closed-loop-${workers}`, async (topic) => {
     const gateway = await startGateway({
       root: ctx.root,
       brokers: ctx.kafka.brokers,
       topic,
-      logFile: join(ctx.logsDir, 'gw-closed-loop-gateway.log'),
+      workers,
+      logFile: join(ctx.logsDir, `gw-closed-loop-${workers}-gateway.log`),
     });
     try {
-      return await closedLoopRun(ctx, `http://127.0.0.1:${GATEWAY_PORT}/events`, gateway.pid);
+      const r = await closedLoopRun(ctx, `http://127.0.0.1:${GATEWAY_PORT}/events`, gateway.pid);
+      ctx.log(`gateway alone: closed loop, ${workers} worker(s): ${r.events_per_s} events/s`);
+      return r;
     } finally {
       await gateway.stop();
     }
   });
-  ctx.log(`gateway alone: closed loop ${closed.events_per_s} events/s`);
+}
+
+export async function gatewayScenario(ctx: BenchContext): Promise<GatewayScenario> {
+  const closed = await gatewayClosedLoop(ctx, 1);
+  const closedTwo = await gatewayClosedLoop(ctx, 2);
   const result = await scenario(ctx, 'gateway alone', (kind, rate, seconds) =>
     runGatewayAlone(ctx, kind, rate, seconds),
   );
-  return { closed_loop: closed, ...result };
+  return { closed_loop: closed, closed_loop_2_workers: closedTwo, ...result };
 }
 
 export function pipelineScenario(ctx: BenchContext): Promise<ScenarioResult<PipelineRun>> {

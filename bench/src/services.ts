@@ -87,6 +87,8 @@ export function startGateway(options: {
   readonly brokers: readonly string[];
   readonly topic: string;
   readonly logFile: string;
+  /** `GATEWAY_WORKERS` (default 1). */
+  readonly workers?: number;
 }): Promise<Service> {
   return startService({
     name: 'gateway',
@@ -102,6 +104,7 @@ export function startGateway(options: {
       GATEWAY_DLQ_TOPIC: `${options.topic}-dlq`,
       GATEWAY_OPEN_MODE: 'true',
       GATEWAY_RATE_LIMIT_EVENTS_PER_S: '0',
+      GATEWAY_WORKERS: String(options.workers ?? 1),
       LOG_LEVEL: 'warn',
     },
   });

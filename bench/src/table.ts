@@ -48,6 +48,10 @@ function ceilings(input: TableInput): string {
       ],
       http(`empty fastify route, closed loop, ${f.batch} events/request × ${f.concurrency}`, f),
       http(`gateway → Kafka, same closed loop`, g),
+      http(
+        `gateway → Kafka, same closed loop, GATEWAY_WORKERS=2`,
+        input.gateway.closed_loop_2_workers,
+      ),
     ],
   );
 }

@@ -78,7 +78,9 @@ test('GATEWAY_WORKERS=2: both listen on one port, metrics summed, a killed worke
     acked.push(...after);
   } finally {
     // SIGTERM to the primary: every worker drains and exits 0, then the primary.
-    expect(await gw.stop()).toBe(0);
+    const code = await gw.stop();
+    if (code !== 0) process.stderr.write(gw.output());
+    expect(code).toBe(0);
   }
   const records = await consumeAll(kafka, topic);
   const ids = records.map((r) => (JSON.parse(r.text) as { event_id: string }).event_id);

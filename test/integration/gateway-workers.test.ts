@@ -50,12 +50,21 @@ test('GATEWAY_WORKERS=2: both listen on one port, metrics summed, a killed worke
     });
     const first = childrenOf(primary);
     expect(first).toHaveLength(2);
-    const listening = gw
-      .output()
-      .split('\n')
-      .filter((l) => l.includes('"event":"gateway_listening"'))
-      .map((l) => (JSON.parse(l) as { worker?: number }).worker);
-    expect(new Set(listening).size).toBe(2);
+    // The main port answered as soon as one worker listened; the primary is ready when both do.
+    await waitUntil('the primary ready', async () =>
+      (await fetch(`${gw.adminUrl}/readyz`)).status === 200 ? true : undefined,
+    );
+    const listening = () =>
+      new Set(
+        gw
+          .output()
+          .split('\n')
+          .filter((l) => l.includes('"event":"gateway_listening"'))
+          .map((l) => (JSON.parse(l) as { worker?: number }).worker),
+      );
+    await waitUntil('both workers logged that they listen', async () =>
+      listening().size === 2 ? true : undefined,
+    );
 
     acked.push(...(await postMany(gw, 'a', 40, 50)));
     expect(acked).toHaveLength(2000);
@@ -78,7 +87,9 @@ test('GATEWAY_WORKERS=2: both listen on one port, metrics summed, a killed worke
     acked.push(...after);
   } finally {
     // SIGTERM to the primary: every worker drains and exits 0, then the primary.
-    expect(await gw.stop()).toBe(0);
+    const code = await gw.stop();
+    if (code !== 0) process.stderr.write(gw.output());
+    expect(code).toBe(0);
   }
   const records = await consumeAll(kafka, topic);
   const ids = records.map((r) => (JSON.parse(r.text) as { event_id: string }).event_id);

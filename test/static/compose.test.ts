@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { pipelineAcls, type AclBinding } from '@loglake/kafka';
+import { TOPIC_MAX_MESSAGE_BYTES, pipelineAcls, type AclBinding } from '@loglake/kafka';
 import {
   findRepoRoot,
   PIPELINE_GROUP,
@@ -108,7 +108,7 @@ describe('docker-compose.yml', () => {
     expect(mounts.length).toBeGreaterThanOrEqual(4);
   });
 
-  it('creates the topics with explicit retention (KAFKA_TOPIC_RETENTION_MS, 7 days by default) and min.insync.replicas', () => {
+  it('creates the topics with explicit retention (KAFKA_TOPIC_RETENTION_MS, 7 days by default), record size and min.insync.replicas', () => {
     const init = services['kafka-init'];
     expect(init?.environment?.KAFKA_TOPIC_RETENTION_MS).toBe(
       '${KAFKA_TOPIC_RETENTION_MS:-604800000}',
@@ -118,7 +118,8 @@ describe('docker-compose.yml', () => {
       expect(command).toMatch(
         new RegExp(
           // `$$` is compose's escape: the container's shell expands the variable compose set.
-          `--topic ${topic} [^&]*--config retention\\.ms=\\$\\$\\{KAFKA_TOPIC_RETENTION_MS\\} --config min\\.insync\\.replicas=1`,
+          `--topic ${topic} [^&]*--config retention\\.ms=\\$\\$\\{KAFKA_TOPIC_RETENTION_MS\\} ` +
+            `--config max\\.message\\.bytes=${TOPIC_MAX_MESSAGE_BYTES} --config min\\.insync\\.replicas=1`,
         ),
       );
     }
@@ -286,7 +287,7 @@ describe('docker-compose.yml, profile secure', () => {
     expect(granted.sort()).toEqual(expected.map(line).sort());
     expect(init).toContain(`for topic in ${PIPELINE_TOPICS.join(' ')}; do`);
     expect(init).toContain(
-      '--config "retention.ms=${KAFKA_TOPIC_RETENTION_MS:-604800000}" --config min.insync.replicas=1',
+      `--config "retention.ms=\${KAFKA_TOPIC_RETENTION_MS:-604800000}" --config max.message.bytes=${TOPIC_MAX_MESSAGE_BYTES} --config min.insync.replicas=1`,
     );
   });
 });

@@ -117,7 +117,13 @@ export function startWorkers(
         (w) =>
           new Promise<number>((resolve) => {
             if (w.isDead()) return resolve(w.process.exitCode ?? 1);
-            w.once('exit', (code) => resolve(code ?? 1));
+            w.once('exit', (code, signal) => {
+              logger.info(
+                { event: 'gateway_worker_stopped', worker: w.id, code, signal },
+                'a gateway worker stopped',
+              );
+              resolve(code ?? 1);
+            });
             w.process.kill('SIGTERM');
           }),
       );

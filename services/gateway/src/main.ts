@@ -68,6 +68,16 @@ async function runPrimary(config: GatewayConfig, logger: Logger): Promise<void> 
 
 /** One gateway: the whole of it, or one worker of several (then the primary serves the admin port). */
 async function runGateway(config: GatewayConfig, logger: Logger, worker: boolean): Promise<void> {
+  // A signal that comes while the gateway is starting (a worker the primary just replaced) is kept
+  // and acted on once it can stop in order, instead of killing it half started.
+  let stop: ((signal: string) => Promise<void>) | null = null;
+  let stopAsked: string | null = null;
+  const onSignal = (signal: string) => {
+    if (stop) void stop(signal);
+    else stopAsked ??= signal;
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
   const registry = createRegistry({ service: 'gateway' });
   const metrics = createGatewayMetrics(registry);
   // Called again for each new producer: after a failed send the ingestor never sends on that
@@ -127,16 +137,19 @@ async function runGateway(config: GatewayConfig, logger: Logger, worker: boolean
   const adminApp = worker
     ? null
     : buildAdminApp({ status: processStatus(registry, ingestor), logger });
-  if (worker) answerPrimary(registry, () => ingestor.ready);
+  // A worker is ready for the primary once it listens (and Kafka answers), not while it starts.
+  let listening = false;
+  if (worker) answerPrimary(registry, () => listening && ingestor.ready);
   await adminApp?.listen({ host: config.adminHost, port: config.adminPort });
   await app.listen({ host: config.host, port: config.port });
+  listening = true;
   logger.info(
     { event: 'gateway_listening', port: config.port, admin_port: config.adminPort },
     `gateway on http://${config.host}:${config.port}, metrics on http://${config.adminHost}:${config.adminPort}/metrics`,
   );
 
   let stopping = false;
-  const stop = async (signal: string) => {
+  stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info(
@@ -163,8 +176,7 @@ async function runGateway(config: GatewayConfig, logger: Logger, worker: boolean
     logger.info({ event: 'gateway_stopped' }, 'stopped; every acknowledged event is in Kafka');
     process.exit(0);
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  if (stopAsked) void stop(stopAsked);
 }
 
 main().catch((error: unknown) => {

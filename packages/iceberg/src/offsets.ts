@@ -1,0 +1,97 @@
+import { LoglakeError } from '@loglake/core';
+import { parseJson, stringifyJson } from './json.ts';
+import type { Snapshot, TableMetadata } from './types.ts';
+import { currentSnapshot } from './types.ts';
+
+/**
+ * Kafka offsets in snapshot summaries: `loglake.offsets.<topic>` holds a JSON object mapping each
+ * partition to the next offset to read, for every partition ever committed (each commit carries the
+ * full merged map, so the newest snapshot that has the key is enough). Snapshots of other writers
+ * (compaction, an engine's maintenance) lack the key and are walked past.
+ */
+export const OFFSETS_KEY_PREFIX = 'loglake.offsets.';
+
+export type PartitionOffsets = ReadonlyMap<number, bigint>;
+
+export function offsetsKey(topic: string): string {
+  return `${OFFSETS_KEY_PREFIX}${topic}`;
+}
+
+export function encodeOffsets(offsets: PartitionOffsets): string {
+  const sorted = [...offsets].sort(([a], [b]) => a - b);
+  return stringifyJson(Object.fromEntries(sorted.map(([p, o]) => [String(p), o])));
+}
+
+export function decodeOffsets(text: string): Map<number, bigint> {
+  const parsed = parseJson(text);
+  if (typeof parsed !== 'object' || parsed === null)
+    throw new Error(`offsets are not an object: ${text}`);
+  const out = new Map<number, bigint>();
+  for (const [p, o] of Object.entries(parsed)) {
+    if (!/^\d+$/.test(p) || (typeof o !== 'number' && typeof o !== 'bigint')) {
+      throw new Error(`bad offsets entry ${p}: ${String(o)}`);
+    }
+    out.set(Number(p), BigInt(o));
+  }
+  return out;
+}
+
+/**
+ * The offsets the table records for `topic`: those of the newest snapshot on `main`'s ancestry
+ * that carries them (empty when none does, or when ancestry was expired before one).
+ */
+export function recordedOffsets(metadata: TableMetadata, topic: string): Map<number, bigint> {
+  const key = offsetsKey(topic);
+  const byId = new Map<bigint, Snapshot>(
+    (metadata.snapshots ?? []).map((s) => [s['snapshot-id'], s]),
+  );
+  for (let s = currentSnapshot(metadata); s;) {
+    const text = s.summary[key];
+    if (text !== undefined) return decodeOffsets(text);
+    const parent = s['parent-snapshot-id'];
+    s = parent === undefined ? null : (byId.get(parent) ?? null);
+  }
+  return new Map();
+}
+
+/** A partition's range to commit: offsets `first` up to `next − 1`. */
+export interface OffsetRange {
+  readonly partition: number;
+  readonly first: bigint;
+  readonly next: bigint;
+}
+
+/**
+ * The exactly-once rule: each range must start right where the table's record for its partition
+ * ends (a partition the table has never recorded accepts any start). Otherwise another writer (a
+ * zombie, a replay) moved the partition on, and committing would append records twice or leave a
+ * gap: the commit is abandoned with OFFSETS_MOVED. Returns the merged map to record.
+ */
+export function advanceOffsets(
+  recorded: PartitionOffsets,
+  ranges: readonly OffsetRange[],
+  topic: string,
+): Map<number, bigint> {
+  const merged = new Map(recorded);
+  for (const r of ranges) {
+    if (r.next <= r.first)
+      throw new Error(`${topic}[${r.partition}]: empty range ${r.first}..${r.next}`);
+    const at = recorded.get(r.partition);
+    if (at !== undefined && at !== r.first) {
+      throw new LoglakeError(
+        'LOGLAKE_ICEBERG_OFFSETS_MOVED',
+        `${topic}[${r.partition}]: the table records next offset ${at}, this range starts at ${r.first}`,
+        {
+          details: {
+            topic,
+            partition: r.partition,
+            recorded: at.toString(),
+            first: r.first.toString(),
+          },
+        },
+      );
+    }
+    merged.set(r.partition, r.next);
+  }
+  return merged;
+}

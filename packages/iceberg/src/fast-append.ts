@@ -3,12 +3,7 @@ import { LoglakeError, hasCode } from '@loglake/core';
 import type { RestCatalog } from './catalog.ts';
 import type { DataFile } from './data-file.ts';
 import type { FileIO } from './file-io.ts';
-import {
-  addedManifestFile,
-  readManifestList,
-  writeManifestList,
-  type ManifestFile,
-} from './manifest-list.ts';
+import { addedManifestFile, readManifestList, writeManifestList } from './manifest-list.ts';
 import { writeDataManifest } from './manifest.ts';
 import {
   advanceOffsets,
@@ -18,7 +13,13 @@ import {
   type OffsetRange,
 } from './offsets.ts';
 import { appendSummary } from './snapshot-summary.ts';
-import { currentSnapshot, type LoadedTable, type Snapshot, type TableMetadata } from './types.ts';
+import {
+  currentSnapshot,
+  mainAncestry,
+  type PartitionSpec,
+  type Snapshot,
+  type TableMetadata,
+} from './types.ts';
 
 export interface AppendTarget {
   readonly catalog: RestCatalog;
@@ -40,7 +41,7 @@ export interface AppendRequest {
 export interface AppendResult {
   readonly snapshot: Snapshot;
   readonly metadata: TableMetadata;
-  /** Commit attempts made (1 when nothing raced). */
+  /** Commit requests sent (1 when nothing raced). */
   readonly attempts: number;
 }
 
@@ -52,16 +53,121 @@ export function newSnapshotId(): bigint {
   return id === 0n ? 1n : id;
 }
 
-function ancestry(metadata: TableMetadata): Snapshot[] {
-  const byId = new Map((metadata.snapshots ?? []).map((s) => [s['snapshot-id'], s]));
-  const out: Snapshot[] = [];
-  for (let s = currentSnapshot(metadata); s;) {
-    out.push(s);
-    const parent = s['parent-snapshot-id'];
-    s = parent === undefined ? null : (byId.get(parent) ?? null);
-  }
-  return out;
+/** What stays the same across attempts: ids, the files and their manifest (written once). */
+interface PreparedAppend {
+  readonly snapshotId: bigint;
+  readonly commitId: string;
+  readonly schemaId: number;
+  readonly spec: PartitionSpec;
+  readonly manifestPath: string;
+  readonly manifestLength: number;
 }
+
+async function prepare(
+  target: AppendTarget,
+  metadata: TableMetadata,
+  files: readonly DataFile[],
+): Promise<PreparedAppend> {
+  const schema = metadata.schemas.find((s) => s['schema-id'] === metadata['current-schema-id']);
+  const spec = metadata['partition-specs'].find(
+    (s) => s['spec-id'] === metadata['default-spec-id'],
+  );
+  if (!schema || !spec) {
+    throw new LoglakeError('LOGLAKE_ICEBERG_INVALID_METADATA', 'no current schema or spec');
+  }
+  const commitId = randomUUID();
+  const manifest = writeDataManifest(schema, spec, files);
+  const manifestPath = `${metadata.location}/metadata/${commitId}-m0.avro`;
+  await target.io.write(manifestPath, manifest);
+  return {
+    snapshotId: newSnapshotId(),
+    commitId,
+    schemaId: schema['schema-id'],
+    spec,
+    manifestPath,
+    manifestLength: manifest.length,
+  };
+}
+
+/**
+ * The snapshot to add on top of `metadata`'s current one: offsets checked against that parent, a
+ * manifest list of the new manifest followed by every manifest of the parent as it was.
+ */
+async function buildSnapshot(
+  target: AppendTarget,
+  request: AppendRequest,
+  p: PreparedAppend,
+  metadata: TableMetadata,
+  attempt: number,
+): Promise<Snapshot> {
+  const parent = currentSnapshot(metadata);
+  const extra: Record<string, string> = { [COMMIT_ID_KEY]: p.commitId };
+  if (request.kafka) {
+    const { topic, ranges } = request.kafka;
+    const merged = advanceOffsets(recordedOffsets(metadata, topic), ranges, topic);
+    extra[offsetsKey(topic)] = encodeOffsets(merged);
+  }
+  const sequenceNumber = metadata['last-sequence-number'] + 1n;
+  const manifest = addedManifestFile({
+    path: p.manifestPath,
+    length: p.manifestLength,
+    specId: p.spec['spec-id'],
+    sequenceNumber,
+    snapshotId: p.snapshotId,
+    files: request.files,
+  });
+  const inherited = parent
+    ? await readManifestList(await target.io.read(parent['manifest-list']))
+    : [];
+  const listPath = `${metadata.location}/metadata/snap-${p.snapshotId}-${attempt}-${p.commitId}.avro`;
+  const list = writeManifestList({
+    snapshotId: p.snapshotId,
+    parentSnapshotId: parent?.['snapshot-id'] ?? null,
+    sequenceNumber,
+    manifests: [manifest, ...inherited],
+  });
+  await target.io.write(listPath, list);
+  return {
+    'snapshot-id': p.snapshotId,
+    ...(parent ? { 'parent-snapshot-id': parent['snapshot-id'] } : {}),
+    'sequence-number': sequenceNumber,
+    'timestamp-ms': (request.now ?? Date.now)(),
+    'manifest-list': listPath,
+    summary: appendSummary(request.files, parent, extra),
+    'schema-id': p.schemaId,
+  };
+}
+
+/** Adds `snapshot` and moves `main` to it, if `main` is still where `metadata` saw it. */
+async function commitSnapshot(
+  target: AppendTarget,
+  metadata: TableMetadata,
+  snapshot: Snapshot,
+): Promise<TableMetadata> {
+  const committed = await target.catalog.commitTable(target.namespace, target.table, {
+    requirements: [
+      { type: 'assert-table-uuid', uuid: metadata['table-uuid'] },
+      {
+        type: 'assert-ref-snapshot-id',
+        ref: 'main',
+        'snapshot-id': snapshot['parent-snapshot-id'] ?? null,
+      },
+    ],
+    updates: [
+      { action: 'add-snapshot', snapshot },
+      {
+        action: 'set-snapshot-ref',
+        'ref-name': 'main',
+        type: 'branch',
+        'snapshot-id': snapshot['snapshot-id'],
+      },
+    ],
+  });
+  return committed.metadata;
+}
+
+const landed = (metadata: TableMetadata, id: bigint) =>
+  mainAncestry(metadata).find((s) => s['snapshot-id'] === id);
 
 /**
  * A fast append: one new manifest for `files` (written once), then per attempt a manifest list of
@@ -76,99 +182,28 @@ export async function fastAppend(
   request: AppendRequest,
 ): Promise<AppendResult> {
   if (request.files.length === 0) throw new Error('an append needs at least one data file');
-  const now = request.now ?? Date.now;
   const maxAttempts = request.maxAttempts ?? 5;
-  const snapshotId = newSnapshotId();
-  const commitId = randomUUID();
-  let table: LoadedTable = await target.catalog.loadTable(target.namespace, target.table);
-  const { metadata: first } = table;
-  const schema = first.schemas.find((s) => s['schema-id'] === first['current-schema-id']);
-  const spec = first['partition-specs'].find((s) => s['spec-id'] === first['default-spec-id']);
-  if (!schema || !spec)
-    throw new LoglakeError('LOGLAKE_ICEBERG_INVALID_METADATA', 'no current schema or spec');
-  const manifestBytes = writeDataManifest(schema, spec, request.files);
-  const manifestPath = `${first.location}/metadata/${commitId}-m0.avro`;
-  await target.io.write(manifestPath, manifestBytes);
-
+  const load = async () =>
+    (await target.catalog.loadTable(target.namespace, target.table)).metadata;
+  let metadata = await load();
+  const prepared = await prepare(target, metadata, request.files);
   let lastError: unknown;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    if (attempt > 1) table = await target.catalog.loadTable(target.namespace, target.table);
-    const { metadata } = table;
-    const landed = ancestry(metadata).find((s) => s['snapshot-id'] === snapshotId);
-    if (landed) return { snapshot: landed, metadata, attempts: attempt - 1 };
-    const parent = currentSnapshot(metadata);
-    const extra: Record<string, string> = { [COMMIT_ID_KEY]: commitId };
-    if (request.kafka) {
-      const { topic, ranges } = request.kafka;
-      extra[offsetsKey(topic)] = encodeOffsets(
-        advanceOffsets(recordedOffsets(metadata, topic), ranges, topic),
-      );
-    }
-    const sequenceNumber = metadata['last-sequence-number'] + 1n;
-    const parentManifests: ManifestFile[] = parent
-      ? await readManifestList(await target.io.read(parent['manifest-list']))
-      : [];
-    const listPath = `${metadata.location}/metadata/snap-${snapshotId}-${attempt}-${commitId}.avro`;
-    const manifest = addedManifestFile({
-      path: manifestPath,
-      length: manifestBytes.length,
-      specId: spec['spec-id'],
-      sequenceNumber,
-      snapshotId,
-      files: request.files,
-    });
-    await target.io.write(
-      listPath,
-      writeManifestList({
-        snapshotId,
-        parentSnapshotId: parent?.['snapshot-id'] ?? null,
-        sequenceNumber,
-        manifests: [manifest, ...parentManifests],
-      }),
-    );
-    const snapshot: Snapshot = {
-      'snapshot-id': snapshotId,
-      ...(parent ? { 'parent-snapshot-id': parent['snapshot-id'] } : {}),
-      'sequence-number': sequenceNumber,
-      'timestamp-ms': now(),
-      'manifest-list': listPath,
-      summary: appendSummary(request.files, parent, extra),
-      'schema-id': schema['schema-id'],
-    };
+    const snapshot = await buildSnapshot(target, request, prepared, metadata, attempt);
     try {
-      const committed = await target.catalog.commitTable(target.namespace, target.table, {
-        requirements: [
-          { type: 'assert-table-uuid', uuid: metadata['table-uuid'] },
-          {
-            type: 'assert-ref-snapshot-id',
-            ref: 'main',
-            'snapshot-id': parent?.['snapshot-id'] ?? null,
-          },
-        ],
-        updates: [
-          { action: 'add-snapshot', snapshot },
-          {
-            action: 'set-snapshot-ref',
-            'ref-name': 'main',
-            type: 'branch',
-            'snapshot-id': snapshotId,
-          },
-        ],
-      });
-      return { snapshot, metadata: committed.metadata, attempts: attempt };
+      return {
+        snapshot,
+        metadata: await commitSnapshot(target, metadata, snapshot),
+        attempts: attempt,
+      };
     } catch (error) {
-      if (
-        !hasCode(error, 'LOGLAKE_ICEBERG_COMMIT_CONFLICT') &&
-        !hasCode(error, 'LOGLAKE_ICEBERG_COMMIT_STATE_UNKNOWN')
-      ) {
-        throw error;
-      }
+      const conflict = hasCode(error, 'LOGLAKE_ICEBERG_COMMIT_CONFLICT');
+      if (!conflict && !hasCode(error, 'LOGLAKE_ICEBERG_COMMIT_STATE_UNKNOWN')) throw error;
       lastError = error;
     }
+    metadata = await load();
+    const found = landed(metadata, prepared.snapshotId);
+    if (found) return { snapshot: found, metadata, attempts: attempt };
   }
-  // The last attempt may have landed after all: look once more before giving up.
-  const { metadata } = await target.catalog.loadTable(target.namespace, target.table);
-  const landed = ancestry(metadata).find((s) => s['snapshot-id'] === snapshotId);
-  if (landed) return { snapshot: landed, metadata, attempts: maxAttempts };
   throw lastError;
 }

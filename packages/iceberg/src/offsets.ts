@@ -1,7 +1,6 @@
 import { LoglakeError } from '@loglake/core';
 import { parseJson, stringifyJson } from './json.ts';
-import type { Snapshot, TableMetadata } from './types.ts';
-import { currentSnapshot } from './types.ts';
+import { mainAncestry, type TableMetadata } from './types.ts';
 
 /**
  * Kafka offsets in snapshot summaries: `loglake.offsets.<topic>` holds a JSON object mapping each
@@ -42,16 +41,8 @@ export function decodeOffsets(text: string): Map<number, bigint> {
  */
 export function recordedOffsets(metadata: TableMetadata, topic: string): Map<number, bigint> {
   const key = offsetsKey(topic);
-  const byId = new Map<bigint, Snapshot>(
-    (metadata.snapshots ?? []).map((s) => [s['snapshot-id'], s]),
-  );
-  for (let s = currentSnapshot(metadata); s;) {
-    const text = s.summary[key];
-    if (text !== undefined) return decodeOffsets(text);
-    const parent = s['parent-snapshot-id'];
-    s = parent === undefined ? null : (byId.get(parent) ?? null);
-  }
-  return new Map();
+  const text = mainAncestry(metadata).find((s) => s.summary[key] !== undefined)?.summary[key];
+  return text === undefined ? new Map<number, bigint>() : decodeOffsets(text);
 }
 
 /** A partition's range to commit: offsets `first` up to `next − 1`. */

@@ -125,3 +125,15 @@ export function currentSnapshot(metadata: TableMetadata, ref = 'main'): Snapshot
   const snapshot = metadata.snapshots?.find((s) => s['snapshot-id'] === id);
   return snapshot ?? null;
 }
+
+/** The snapshots of `main`, newest first, as far back as the metadata still holds them. */
+export function mainAncestry(metadata: TableMetadata): Snapshot[] {
+  const byId = new Map((metadata.snapshots ?? []).map((s) => [s['snapshot-id'], s]));
+  const out: Snapshot[] = [];
+  for (let s = currentSnapshot(metadata); s;) {
+    out.push(s);
+    const parent = s['parent-snapshot-id'];
+    s = parent === undefined ? null : (byId.get(parent) ?? null);
+  }
+  return out;
+}

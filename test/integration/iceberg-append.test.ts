@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject } from 'vitest';
 import { hasCode } from '@loglake/core';
 import {
   COMMIT_ID_KEY,
+  commitRanges,
   FIELD_IDS,
   RestCatalog,
   createDataFileWriter,
@@ -132,6 +133,8 @@ describe('fast append into the real catalog', () => {
         [1, 2n],
       ]),
     );
+    // The same map as a table property, set in the same commit (it survives snapshot expiry).
+    expect(loaded.properties?.[offsetsKey(TOPIC)]).toBe(current?.summary[offsetsKey(TOPIC)]);
 
     const list = await readManifestList(await io.read(current?.['manifest-list'] ?? ''));
     expect(list).toHaveLength(1);
@@ -257,6 +260,47 @@ describe('fast append into the real catalog', () => {
     expect(metadata.snapshots).toHaveLength(1);
     expect(currentSnapshot(metadata)?.['snapshot-id']).toBe(result.snapshot['snapshot-id']);
     expect(currentSnapshot(metadata)?.summary['total-records']).toBe('3');
+  });
+
+  test('one commit for several partitions leaves out the range another writer moved on', async ({
+    store,
+  }) => {
+    const t = await newTable(prefixOf(store.url));
+    await fastAppend(t, {
+      files: [await dataFile(t.location, events(2, HOUR, 'other'))],
+      kafka: { topic: TOPIC, ranges: [{ partition: 1, first: 0n, next: 2n }] },
+    });
+    const mine = [
+      {
+        partition: 0,
+        first: 0n,
+        next: 3n,
+        files: [await dataFile(t.location, events(3, HOUR, 'p0'))],
+      },
+      {
+        partition: 1,
+        first: 0n,
+        next: 2n,
+        files: [await dataFile(t.location, events(2, HOUR, 'p1'))],
+      },
+    ];
+    const result = await commitRanges(t, TOPIC, mine);
+    expect(result.committed.map((r) => r.partition)).toEqual([0]);
+    expect(result.moved.map((m) => [m.range.partition, m.recorded])).toEqual([[1, 2n]]);
+    const snapshot = result.append?.snapshot;
+    expect(snapshot?.summary['added-records']).toBe('3');
+    expect(snapshot?.summary['total-records']).toBe('5');
+    expect(decodeOffsets(snapshot?.summary[offsetsKey(TOPIC)] ?? '{}')).toEqual(
+      new Map([
+        [0, 3n],
+        [1, 2n],
+      ]),
+    );
+    const [added] = await readManifestList(await io.read(snapshot?.['manifest-list'] ?? ''));
+    const manifest = await readAvroFile(await io.read(added?.manifest_path ?? ''));
+    expect(manifest.records.map((r) => (r.data_file as { file_path: string }).file_path)).toEqual(
+      mine[0]?.files.map((f) => f.filePath),
+    );
   });
 
   test('PyIceberg, an engine we did not write, reads the rows back and prunes by hour', async ({

@@ -99,13 +99,15 @@ async function buildSnapshot(
   p: PreparedAppend,
   metadata: TableMetadata,
   attempt: number,
-): Promise<Snapshot> {
+): Promise<{ snapshot: Snapshot; properties: Record<string, string> }> {
   const parent = currentSnapshot(metadata);
   const extra: Record<string, string> = { [COMMIT_ID_KEY]: p.commitId };
+  const properties: Record<string, string> = {};
   if (request.kafka) {
     const { topic, ranges } = request.kafka;
     const merged = advanceOffsets(recordedOffsets(metadata, topic), ranges, topic);
     extra[offsetsKey(topic)] = encodeOffsets(merged);
+    properties[offsetsKey(topic)] = encodeOffsets(merged);
   }
   const sequenceNumber = metadata['last-sequence-number'] + 1n;
   const manifest = addedManifestFile({
@@ -127,7 +129,7 @@ async function buildSnapshot(
     manifests: [manifest, ...inherited],
   });
   await target.io.write(listPath, list);
-  return {
+  const snapshot: Snapshot = {
     'snapshot-id': p.snapshotId,
     ...(parent ? { 'parent-snapshot-id': parent['snapshot-id'] } : {}),
     'sequence-number': sequenceNumber,
@@ -136,13 +138,17 @@ async function buildSnapshot(
     summary: appendSummary(request.files, parent, extra),
     'schema-id': p.schemaId,
   };
+  return { snapshot, properties };
 }
 
-/** Adds `snapshot` and moves `main` to it, if `main` is still where `metadata` saw it. */
+/**
+ * Adds `snapshot`, moves `main` to it and sets `properties`, in one commit, if `main` is still where
+ * `metadata` saw it.
+ */
 async function commitSnapshot(
   target: AppendTarget,
   metadata: TableMetadata,
-  snapshot: Snapshot,
+  { snapshot, properties }: { snapshot: Snapshot; properties: Record<string, string> },
 ): Promise<TableMetadata> {
   const committed = await target.catalog.commitTable(target.namespace, target.table, {
     requirements: [
@@ -161,6 +167,9 @@ async function commitSnapshot(
         type: 'branch',
         'snapshot-id': snapshot['snapshot-id'],
       },
+      ...(Object.keys(properties).length > 0
+        ? [{ action: 'set-properties' as const, updates: properties }]
+        : []),
     ],
   });
   return committed.metadata;
@@ -189,11 +198,11 @@ export async function fastAppend(
   const prepared = await prepare(target, metadata, request.files);
   let lastError: unknown;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const snapshot = await buildSnapshot(target, request, prepared, metadata, attempt);
+    const built = await buildSnapshot(target, request, prepared, metadata, attempt);
     try {
       return {
-        snapshot,
-        metadata: await commitSnapshot(target, metadata, snapshot),
+        snapshot: built.snapshot,
+        metadata: await commitSnapshot(target, metadata, built),
         attempts: attempt,
       };
     } catch (error) {

@@ -16,3 +16,4 @@ export * from './file-io.ts';
 export * from './offsets.ts';
 export * from './snapshot-summary.ts';
 export * from './fast-append.ts';
+export * from './commit-ranges.ts';

@@ -78,6 +78,16 @@ describe('Kafka offsets in snapshot summaries', () => {
     expect(recordedOffsets(metadata, 'other-topic')).toEqual(new Map());
   });
 
+  it('fall back to the table property when no snapshot on the ancestry has them (expired)', () => {
+    const metadata = { ...table([snap(3n, 2n, {})], 3n), properties: { [key]: '{"0":12}' } };
+    expect(recordedOffsets(metadata, 'log-data')).toEqual(new Map([[0, 12n]]));
+    const newer = table([snap(1n, undefined, { [key]: '{"0":4}' })], 1n);
+    // A rolled-back main: the ancestry, which matches the data, wins over the property.
+    expect(recordedOffsets({ ...newer, properties: { [key]: '{"0":12}' } }, 'log-data')).toEqual(
+      new Map([[0, 4n]]),
+    );
+  });
+
   it('advance only a range that starts where the record ends, keeping other partitions', () => {
     const recorded = new Map([
       [0, 7n],
@@ -99,6 +109,16 @@ describe('Kafka offsets in snapshot summaries', () => {
         [4, 1n],
       ]),
     );
+    expect(
+      advanceOffsets(
+        recorded,
+        [
+          { partition: 0, first: 7n, next: 9n },
+          { partition: 0, first: 9n, next: 11n },
+        ],
+        't',
+      ).get(0),
+    ).toBe(11n);
     for (const first of [3n, 8n]) {
       let error: unknown;
       try {

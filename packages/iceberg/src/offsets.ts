@@ -6,7 +6,8 @@ import { mainAncestry, type TableMetadata } from './types.ts';
  * Kafka offsets in snapshot summaries: `loglake.offsets.<topic>` holds a JSON object mapping each
  * partition to the next offset to read, for every partition ever committed (each commit carries the
  * full merged map, so the newest snapshot that has the key is enough). Snapshots of other writers
- * (compaction, an engine's maintenance) lack the key and are walked past.
+ * (compaction, an engine's maintenance) lack the key and are walked past. The same map is kept as a
+ * table property, set in the same commit, for when expiry removed every snapshot that had it.
  */
 export const OFFSETS_KEY_PREFIX = 'loglake.offsets.';
 
@@ -36,12 +37,15 @@ export function decodeOffsets(text: string): Map<number, bigint> {
 }
 
 /**
- * The offsets the table records for `topic`: those of the newest snapshot on `main`'s ancestry
- * that carries them (empty when none does, or when ancestry was expired before one).
+ * The offsets the table records for `topic`: those of the newest snapshot on `main`'s ancestry that
+ * carries them, else the table property of the same name (every loglake commit sets both; the
+ * property survives snapshot expiry, the ancestry follows a rollback of `main`), else none.
  */
 export function recordedOffsets(metadata: TableMetadata, topic: string): Map<number, bigint> {
   const key = offsetsKey(topic);
-  const text = mainAncestry(metadata).find((s) => s.summary[key] !== undefined)?.summary[key];
+  const text =
+    mainAncestry(metadata).find((s) => s.summary[key] !== undefined)?.summary[key] ??
+    metadata.properties?.[key];
   return text === undefined ? new Map<number, bigint>() : decodeOffsets(text);
 }
 
@@ -67,7 +71,8 @@ export function advanceOffsets(
   for (const r of ranges) {
     if (r.next <= r.first)
       throw new Error(`${topic}[${r.partition}]: empty range ${r.first}..${r.next}`);
-    const at = recorded.get(r.partition);
+    // Against the map so far, so that consecutive ranges of one partition chain in one commit.
+    const at = merged.get(r.partition);
     if (at !== undefined && at !== r.first) {
       throw new LoglakeError(
         'LOGLAKE_ICEBERG_OFFSETS_MOVED',

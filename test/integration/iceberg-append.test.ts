@@ -303,6 +303,28 @@ describe('fast append into the real catalog', () => {
     );
   });
 
+  test('a range without rows moves the offsets with an append of no file', async ({ store }) => {
+    const t = await newTable(prefixOf(store.url));
+    const first = await fastAppend(t, {
+      files: [await dataFile(t.location, events(3, HOUR, 'r'))],
+      kafka: { topic: TOPIC, ranges: [{ partition: 0, first: 0n, next: 3n }] },
+    });
+    const empty = await fastAppend(t, {
+      files: [],
+      kafka: { topic: TOPIC, ranges: [{ partition: 0, first: 3n, next: 9n }] },
+    });
+    expect(empty.snapshot['parent-snapshot-id']).toBe(first.snapshot['snapshot-id']);
+    expect(empty.snapshot.summary).toMatchObject({ 'added-records': '0', 'total-records': '3' });
+    const metadata = (await t.catalog.loadTable(t.namespace, t.table)).metadata;
+    expect(decodeOffsets(metadata.properties?.[offsetsKey(TOPIC)] ?? '{}')).toEqual(
+      new Map([[0, 9n]]),
+    );
+    const lists = await Promise.all(
+      [first, empty].map(async (a) => readManifestList(await io.read(a.snapshot['manifest-list']))),
+    );
+    expect(lists[1]).toEqual(lists[0]);
+  });
+
   test('PyIceberg, an engine we did not write, reads the rows back and prunes by hour', async ({
     store,
   }) => {

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LoglakeError, hasCode } from '@loglake/core';
 import type { RestCatalog } from './catalog.ts';
 import type { DataFile } from './data-file.ts';
@@ -29,13 +30,23 @@ export interface AppendTarget {
 }
 
 export interface AppendRequest {
-  /** Data files already uploaded under the table's location. */
+  /**
+   * Data files already uploaded under the table's location. May be empty when `kafka` is set: a
+   * range without rows (all dead letters or dropped duplicates) still moves the recorded offsets.
+   */
   readonly files: readonly DataFile[];
   /** The Kafka ranges these files hold, checked and recorded in the snapshot summary. */
   readonly kafka?: { readonly topic: string; readonly ranges: readonly OffsetRange[] };
   /** Attempts in all (conflicts and unknown states each use one); default 5. */
   readonly maxAttempts?: number;
   readonly now?: () => number;
+  /** Waits before attempt `n` after a conflict; default full jitter up to 100 ms × 2^n, at most 5 s. */
+  readonly backoff?: (attempt: number) => Promise<void>;
+}
+
+/** Full-jitter exponential backoff (another writer just committed: give it room). */
+export function jitterBackoff(attempt: number): Promise<void> {
+  return sleep(Math.random() * Math.min(5000, 100 * 2 ** attempt));
 }
 
 export interface AppendResult {
@@ -59,8 +70,8 @@ interface PreparedAppend {
   readonly commitId: string;
   readonly schemaId: number;
   readonly spec: PartitionSpec;
-  readonly manifestPath: string;
-  readonly manifestLength: number;
+  /** The manifest of the new files; null for an append that only moves offsets. */
+  readonly manifest: { readonly path: string; readonly length: number } | null;
 }
 
 async function prepare(
@@ -76,17 +87,14 @@ async function prepare(
     throw new LoglakeError('LOGLAKE_ICEBERG_INVALID_METADATA', 'no current schema or spec');
   }
   const commitId = randomUUID();
-  const manifest = writeDataManifest(schema, spec, files);
-  const manifestPath = `${metadata.location}/metadata/${commitId}-m0.avro`;
-  await target.io.write(manifestPath, manifest);
-  return {
-    snapshotId: newSnapshotId(),
-    commitId,
-    schemaId: schema['schema-id'],
-    spec,
-    manifestPath,
-    manifestLength: manifest.length,
-  };
+  let manifest: PreparedAppend['manifest'] = null;
+  if (files.length > 0) {
+    const bytes = writeDataManifest(schema, spec, files);
+    const path = `${metadata.location}/metadata/${commitId}-m0.avro`;
+    await target.io.write(path, bytes);
+    manifest = { path, length: bytes.length };
+  }
+  return { snapshotId: newSnapshotId(), commitId, schemaId: schema['schema-id'], spec, manifest };
 }
 
 /**
@@ -110,14 +118,18 @@ async function buildSnapshot(
     properties[offsetsKey(topic)] = encodeOffsets(merged);
   }
   const sequenceNumber = metadata['last-sequence-number'] + 1n;
-  const manifest = addedManifestFile({
-    path: p.manifestPath,
-    length: p.manifestLength,
-    specId: p.spec['spec-id'],
-    sequenceNumber,
-    snapshotId: p.snapshotId,
-    files: request.files,
-  });
+  const added = p.manifest
+    ? [
+        addedManifestFile({
+          path: p.manifest.path,
+          length: p.manifest.length,
+          specId: p.spec['spec-id'],
+          sequenceNumber,
+          snapshotId: p.snapshotId,
+          files: request.files,
+        }),
+      ]
+    : [];
   const inherited = parent
     ? await readManifestList(await target.io.read(parent['manifest-list']))
     : [];
@@ -126,7 +138,7 @@ async function buildSnapshot(
     snapshotId: p.snapshotId,
     parentSnapshotId: parent?.['snapshot-id'] ?? null,
     sequenceNumber,
-    manifests: [manifest, ...inherited],
+    manifests: [...added, ...inherited],
   });
   await target.io.write(listPath, list);
   const snapshot: Snapshot = {
@@ -190,7 +202,10 @@ export async function fastAppend(
   target: AppendTarget,
   request: AppendRequest,
 ): Promise<AppendResult> {
-  if (request.files.length === 0) throw new Error('an append needs at least one data file');
+  if (request.files.length === 0 && !request.kafka) {
+    throw new Error('an append needs data files, or Kafka ranges to record');
+  }
+  const backoff = request.backoff ?? jitterBackoff;
   const maxAttempts = request.maxAttempts ?? 5;
   const load = async () =>
     (await target.catalog.loadTable(target.namespace, target.table)).metadata;
@@ -209,6 +224,7 @@ export async function fastAppend(
       const conflict = hasCode(error, 'LOGLAKE_ICEBERG_COMMIT_CONFLICT');
       if (!conflict && !hasCode(error, 'LOGLAKE_ICEBERG_COMMIT_STATE_UNKNOWN')) throw error;
       lastError = error;
+      if (conflict && attempt < maxAttempts) await backoff(attempt);
     }
     metadata = await load();
     const found = landed(metadata, prepared.snapshotId);

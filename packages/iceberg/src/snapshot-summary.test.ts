@@ -40,6 +40,16 @@ describe('append summary', () => {
     });
   });
 
+  it('records an append without files (a range of no rows) as adding nothing', () => {
+    const s = appendSummary([], parent({ 'total-records': '10' }), {});
+    expect(s).toMatchObject({
+      'added-data-files': '0',
+      'added-records': '0',
+      'changed-partition-count': '0',
+      'total-records': '10',
+    });
+  });
+
   it("carries the parent's totals forward, and leaves out a total the parent lacks", () => {
     const s = appendSummary(files, parent({ 'total-records': '10', 'total-data-files': '4' }), {});
     expect(s['total-records']).toBe('16');

@@ -102,6 +102,14 @@ describe('data files', () => {
     expect(file.columnSizes.get(FIELD_IDS.message!)).toBeGreaterThan(0n);
   });
 
+  it('refuses rows without ts (no partition value)', async () => {
+    const lines = [
+      JSON.stringify(events[0]),
+      JSON.stringify({ event_id: 'no-ts', event_type: 'log' }),
+    ];
+    await expect(writer.write(lines, join(dir, 'no-ts.parquet'))).rejects.toThrow(/without ts/);
+  });
+
   it('refuses rows of two hours in one file', async () => {
     const two = [events[0], { ...events[0], event_id: 'z', ts: hour + 3_600_000 }];
     await expect(

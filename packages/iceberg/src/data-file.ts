@@ -117,6 +117,12 @@ async function measure(
     )
   ).getRowObjects();
   const rows = BigInt(row.rows as bigint);
+  if (
+    row.min_ts_ms === null ||
+    BigInt(row[`n${columns.findIndex((c) => c.name === 'ts')}`] as bigint) !== rows
+  ) {
+    throw new Error(`${path} has rows without ts: every row needs its partition value`);
+  }
   const minHour = hourOf(Number(row.min_ts_ms));
   if (minHour !== hourOf(Number(row.max_ts_ms))) {
     throw new Error(

@@ -323,6 +323,13 @@ describe('fast append into the real catalog', () => {
       [first, empty].map(async (a) => readManifestList(await io.read(a.snapshot['manifest-list']))),
     );
     expect(lists[1]).toEqual(lists[0]);
+    // Records 9..19 deleted from Kafka before they were read: the next range records the loss.
+    const afterLoss = await fastAppend(t, {
+      files: [],
+      kafka: { topic: TOPIC, ranges: [{ partition: 0, first: 20n, next: 22n, lostFrom: 9n }] },
+    });
+    expect(afterLoss.snapshot.summary[`loglake.losses.${TOPIC}`]).toBe('{"0":[9,20]}');
+    expect(decodeOffsets(afterLoss.snapshot.summary[offsetsKey(TOPIC)] ?? '{}').get(0)).toBe(22n);
   });
 
   test('PyIceberg, an engine we did not write, reads the rows back and prunes by hour', async ({

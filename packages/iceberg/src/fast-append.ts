@@ -7,7 +7,9 @@ import type { FileIO } from './file-io.ts';
 import { addedManifestFile, readManifestList, writeManifestList } from './manifest-list.ts';
 import { writeDataManifest } from './manifest.ts';
 import {
+  LOSSES_KEY_PREFIX,
   advanceOffsets,
+  encodeLosses,
   encodeOffsets,
   offsetsKey,
   recordedOffsets,
@@ -113,9 +115,10 @@ async function buildSnapshot(
   const properties: Record<string, string> = {};
   if (request.kafka) {
     const { topic, ranges } = request.kafka;
-    const merged = advanceOffsets(recordedOffsets(metadata, topic), ranges, topic);
-    extra[offsetsKey(topic)] = encodeOffsets(merged);
-    properties[offsetsKey(topic)] = encodeOffsets(merged);
+    const { offsets, losses } = advanceOffsets(recordedOffsets(metadata, topic), ranges, topic);
+    extra[offsetsKey(topic)] = encodeOffsets(offsets);
+    properties[offsetsKey(topic)] = encodeOffsets(offsets);
+    if (losses.length > 0) extra[`${LOSSES_KEY_PREFIX}${topic}`] = encodeLosses(losses);
   }
   const sequenceNumber = metadata['last-sequence-number'] + 1n;
   const added = p.manifest

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hasCode } from '@loglake/core';
 import {
   advanceOffsets,
+  encodeLosses,
   decodeOffsets,
   encodeOffsets,
   offsetsKey,
@@ -38,6 +39,15 @@ function table(snapshots: Snapshot[], current: bigint): TableMetadata {
     snapshots,
     refs: { main: { 'snapshot-id': current, type: 'branch' } },
   };
+}
+
+function moved(run: () => unknown): boolean {
+  try {
+    run();
+  } catch (e) {
+    return hasCode(e, 'LOGLAKE_ICEBERG_OFFSETS_MOVED');
+  }
+  return false;
 }
 
 describe('Kafka offsets in snapshot summaries', () => {
@@ -102,13 +112,14 @@ describe('Kafka offsets in snapshot summaries', () => {
         ],
         't',
       ),
-    ).toEqual(
-      new Map([
+    ).toEqual({
+      offsets: new Map([
         [0, 10n],
         [1, 2n],
         [4, 1n],
       ]),
-    );
+      losses: [],
+    });
     expect(
       advanceOffsets(
         recorded,
@@ -117,16 +128,36 @@ describe('Kafka offsets in snapshot summaries', () => {
           { partition: 0, first: 9n, next: 11n },
         ],
         't',
-      ).get(0),
+      ).offsets.get(0),
     ).toBe(11n);
     for (const first of [3n, 8n]) {
-      let error: unknown;
-      try {
-        advanceOffsets(recorded, [{ partition: 0, first, next: 12n }], 't');
-      } catch (e) {
-        error = e;
-      }
-      expect(hasCode(error, 'LOGLAKE_ICEBERG_OFFSETS_MOVED')).toBe(true);
+      expect(moved(() => advanceOffsets(recorded, [{ partition: 0, first, next: 12n }], 't'))).toBe(
+        true,
+      );
     }
+  });
+
+  it('skip a gap only when the range declares the loss from exactly the recorded offset', () => {
+    const recorded = new Map([[0, 7n]]);
+    // Records 7..19 were deleted from Kafka before they were read: the loss is recorded.
+    expect(
+      advanceOffsets(recorded, [{ partition: 0, first: 20n, next: 25n, lostFrom: 7n }], 't'),
+    ).toEqual({
+      offsets: new Map([[0, 25n]]),
+      losses: [{ partition: 0, from: 7n, to: 20n }],
+    });
+    // A loss declared from an outdated record (another writer went on from 7) is refused.
+    expect(
+      moved(() =>
+        advanceOffsets(recorded, [{ partition: 0, first: 20n, next: 25n, lostFrom: 5n }], 't'),
+      ),
+    ).toBe(true);
+    // A loss cannot move backwards over recorded offsets.
+    expect(
+      moved(() =>
+        advanceOffsets(recorded, [{ partition: 0, first: 3n, next: 25n, lostFrom: 7n }], 't'),
+      ),
+    ).toBe(true);
+    expect(encodeLosses([{ partition: 0, from: 7n, to: 20n }])).toBe('{"0":[7,20]}');
   });
 });

@@ -54,26 +54,51 @@ export interface OffsetRange {
   readonly partition: number;
   readonly first: bigint;
   readonly next: bigint;
+  /**
+   * Set when the writer found the records from here to `first − 1` deleted from Kafka before they
+   * were read (the log start was above the table's record): the commit then records that loss
+   * instead of refusing the range. Must equal the offset the table records.
+   */
+  readonly lostFrom?: bigint;
+}
+
+/** Offsets `from` up to `to − 1` of a partition, deleted from Kafka before they were read. */
+export interface OffsetLoss {
+  readonly partition: number;
+  readonly from: bigint;
+  readonly to: bigint;
+}
+
+export const LOSSES_KEY_PREFIX = 'loglake.losses.';
+
+/** The summary entry of a commit's losses: `{"<partition>": [from, to], …}`. */
+export function encodeLosses(losses: readonly OffsetLoss[]): string {
+  return stringifyJson(
+    Object.fromEntries(losses.map((l) => [String(l.partition), [l.from, l.to]])),
+  );
 }
 
 /**
  * The exactly-once rule: each range must start right where the table's record for its partition
- * ends (a partition the table has never recorded accepts any start). Otherwise another writer (a
- * zombie, a replay) moved the partition on, and committing would append records twice or leave a
- * gap: the commit is abandoned with OFFSETS_MOVED. Returns the merged map to record.
+ * ends (a partition the table has never recorded accepts any start), or right after a loss the
+ * writer declares from exactly that record. Otherwise another writer (a zombie, a replay) moved the
+ * partition on, and committing would append records twice or leave a gap: the commit is abandoned
+ * with OFFSETS_MOVED. Returns the merged map to record and the losses to record with it.
  */
 export function advanceOffsets(
   recorded: PartitionOffsets,
   ranges: readonly OffsetRange[],
   topic: string,
-): Map<number, bigint> {
+): { offsets: Map<number, bigint>; losses: OffsetLoss[] } {
   const merged = new Map(recorded);
+  const losses: OffsetLoss[] = [];
   for (const r of ranges) {
     if (r.next <= r.first)
       throw new Error(`${topic}[${r.partition}]: empty range ${r.first}..${r.next}`);
     // Against the map so far, so that consecutive ranges of one partition chain in one commit.
     const at = merged.get(r.partition);
-    if (at !== undefined && at !== r.first) {
+    const declaredLoss = at !== undefined && r.lostFrom === at && at < r.first;
+    if (at !== undefined && at !== r.first && !declaredLoss) {
       throw new LoglakeError(
         'LOGLAKE_ICEBERG_OFFSETS_MOVED',
         `${topic}[${r.partition}]: the table records next offset ${at}, this range starts at ${r.first}`,
@@ -87,7 +112,8 @@ export function advanceOffsets(
         },
       );
     }
+    if (declaredLoss) losses.push({ partition: r.partition, from: at, to: r.first });
     merged.set(r.partition, r.next);
   }
-  return merged;
+  return { offsets: merged, losses };
 }

@@ -12,6 +12,8 @@ import {
   SECURE_USERS,
   SINGLE_BROKER,
   PROMETHEUS,
+  ICEBERG_CATALOG,
+  icebergCatalogInfo,
   serverProperties,
   stackPaths,
 } from '@loglake/stack';
@@ -57,6 +59,26 @@ describe('docker-compose.yml', () => {
     );
     expect(JSON.stringify(services['kafka-init']?.command)).toMatch(
       /--topic log-data .*--topic log-data-dlq/s,
+    );
+  });
+
+  it('runs the Iceberg REST catalog (profile iceberg) as the stack does: version, port, warehouse, bucket', () => {
+    const rest = services['iceberg-rest'];
+    const pom = readFileSync(join(root, 'infra', 'iceberg', 'pom.xml'), 'utf8');
+    const version = /<iceberg\.version>([^<]+)</.exec(pom)?.[1];
+    expect(rest?.image).toBe(`apache/iceberg-rest-fixture:${version}`);
+    expect(rest?.profiles).toEqual(['iceberg']);
+    expect(hostPorts(rest)).toContain(ICEBERG_CATALOG.port);
+    expect(rest?.environment).toMatchObject({
+      CATALOG_WAREHOUSE: icebergCatalogInfo().warehouse,
+      CATALOG_IO__IMPL: 'org.apache.iceberg.aws.s3.S3FileIO',
+      CATALOG_S3_PATH__STYLE__ACCESS: 'true',
+      AWS_ACCESS_KEY_ID: S3_SERVER.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: S3_SERVER.secretAccessKey,
+    });
+    expect(String(rest?.environment?.CATALOG_URI)).toMatch(/^jdbc:sqlite:\/data\//);
+    expect(JSON.stringify(services['minio-init']?.command)).toContain(
+      `mb --ignore-existing local/${ICEBERG_CATALOG.bucket}`,
     );
   });
 

@@ -1,6 +1,7 @@
 /**
  * `pnpm stack:up | stack:down | stack:status | start` — the local stack without Docker.
- *   up [--three] [--secure] [--no-prometheus] [--timeout-s N]
+ *   up [--three] [--secure] [--iceberg] [--no-prometheus] [--timeout-s N]
+ *      --iceberg adds the Apache Iceberg REST catalog on 127.0.0.1:8181 (tables on the S3 server)
  *      --secure adds a broker with TLS, SASL SCRAM-SHA-512 and ACLs on 127.0.0.1:9094
  *      KAFKA_TOPIC_RETENTION_MS sets retention.ms of the topics it creates (default 7 days)
  *   down
@@ -32,6 +33,11 @@ function describe(info: StackInfo): string {
       `  kafka (secure) CA:    ${info.secure.caFile} (KAFKA_SSL=true KAFKA_SSL_CA_FILE=…)`,
     );
   }
+  if (info.iceberg) {
+    lines.push(
+      `  iceberg REST:   ${info.iceberg.url} warehouse=${info.iceberg.warehouse} (no auth)`,
+    );
+  }
   if (info.prometheusUrl) lines.push(`  prometheus:     ${info.prometheusUrl}`);
   lines.push(`  logs:           ${info.paths.logs}`);
   return lines.join('\n');
@@ -44,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       three: { type: 'boolean', default: false },
       secure: { type: 'boolean', default: false },
+      iceberg: { type: 'boolean', default: false },
       'no-prometheus': { type: 'boolean', default: false },
       'timeout-s': { type: 'string', default: '120' },
     },
@@ -55,11 +62,12 @@ async function main(argv: string[]): Promise<number> {
   if (values.secure) kafka.push('secure');
   const prometheus = values['no-prometheus'] ? 'off' : 'auto';
   const { retentionMs: topicRetentionMs } = parseTopicEnv(process.env);
+  const iceberg = values.iceberg;
 
   switch (command) {
     case 'up': {
       const begun = Date.now();
-      const info = await stackUp({ kafka, prometheus, timeoutMs, topicRetentionMs, log });
+      const info = await stackUp({ kafka, prometheus, iceberg, timeoutMs, topicRetentionMs, log });
       log(`ready in ${((Date.now() - begun) / 1000).toFixed(1)} s\n${describe(info)}`);
       return 0;
     }
@@ -74,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'start': {
-      const info = await stackUp({ kafka, prometheus, timeoutMs, topicRetentionMs, log });
+      const info = await stackUp({ kafka, prometheus, iceberg, timeoutMs, topicRetentionMs, log });
       log(`stack ready\n${describe(info)}`);
       const services = startPipeline(info);
       log(

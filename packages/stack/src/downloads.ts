@@ -12,9 +12,15 @@ export async function ensureMavenJars(options: {
   readonly pom: string;
   readonly cacheDir: string;
   readonly logFile: string;
+  /**
+   * A `sha256sum` listing (`<hex>  <file>.jar` per line): the copied jars must be exactly these,
+   * byte for byte, or nothing is cached. Maven itself only checks Central's SHA-1 files.
+   */
+  readonly sha256File?: string;
 }): Promise<string> {
-  const hash = createHash('sha256').update(readFileSync(options.pom)).digest('hex').slice(0, 12);
-  const dir = join(options.cacheDir, `${options.name}-${hash}`);
+  const hash = createHash('sha256').update(readFileSync(options.pom));
+  if (options.sha256File) hash.update(readFileSync(options.sha256File));
+  const dir = join(options.cacheDir, `${options.name}-${hash.digest('hex').slice(0, 12)}`);
   if (existsSync(join(dir, '.complete'))) return dir;
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
@@ -35,6 +41,7 @@ export async function ensureMavenJars(options: {
   if (readdirSync(tmp).filter((f) => f.endsWith('.jar')).length === 0) {
     throw new Error(`Maven copied no jars for ${options.name}; see ${options.logFile}`);
   }
+  if (options.sha256File) verifyJars(tmp, options.sha256File);
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
   // An empty marker says the copy finished.
@@ -60,4 +67,31 @@ export async function ensureGoBinary(options: {
     env: { ...process.env, GOBIN: binDir, GOFLAGS: '-mod=mod', CGO_ENABLED: '0' },
   });
   return bin;
+}
+
+/** Throws unless `dir` holds exactly the jars `sha256File` lists, with those SHA-256 sums. */
+export function verifyJars(dir: string, sha256File: string): void {
+  const expected = new Map<string, string>();
+  for (const line of readFileSync(sha256File, 'utf8').split('\n')) {
+    const m = /^([0-9a-f]{64})\s+\*?(\S+)$/.exec(line.trim());
+    if (m?.[1] && m[2]) expected.set(m[2], m[1]);
+  }
+  const found = readdirSync(dir).filter((f) => f.endsWith('.jar'));
+  const problems: string[] = [];
+  for (const file of found) {
+    const want = expected.get(file);
+    if (want === undefined) {
+      problems.push(`${file} is not listed`);
+      continue;
+    }
+    const got = createHash('sha256')
+      .update(readFileSync(join(dir, file)))
+      .digest('hex');
+    if (got !== want) problems.push(`${file} has sha256 ${got}, expected ${want}`);
+  }
+  for (const file of expected.keys())
+    if (!found.includes(file)) problems.push(`${file} is missing`);
+  if (problems.length > 0) {
+    throw new Error(`jars in ${dir} do not match ${sha256File}:\n  ${problems.join('\n  ')}`);
+  }
 }

@@ -76,6 +76,8 @@ export async function drainBacklog(options: {
   readonly groupId: string;
   readonly rows: number;
   readonly logFile: string;
+  /** Extra environment of the sink (e.g. NODE_OPTIONS=--cpu-prof for a profile). */
+  readonly env?: Readonly<Record<string, string>>;
 }): Promise<DrainResult> {
   const flushAgeMs = 2000;
   const spawned = performance.now();
@@ -86,7 +88,7 @@ export async function drainBacklog(options: {
     groupId: options.groupId,
     target: options.target,
     logFile: options.logFile,
-    env: { SINK_FLUSH_MAX_AGE_MS: String(flushAgeMs) },
+    env: { SINK_FLUSH_MAX_AGE_MS: String(flushAgeMs), ...options.env },
   });
   try {
     const t0 = performance.now();

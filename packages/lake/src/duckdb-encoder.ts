@@ -1,7 +1,8 @@
-import { rm, stat, writeFile } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { EXTRA_FIELD, FIELDS, type FieldType } from '@loglake/events';
 import type { ParquetCodec, ParquetEncoder } from './encoder.ts';
+import { ndjsonOf, type NdjsonInput } from './ndjson-rows.ts';
 
 const DUCK_TYPE: Record<FieldType, string> = {
   string: 'VARCHAR',
@@ -40,8 +41,19 @@ export interface DuckDbEncoderOptions {
   readonly rowGroupSize?: number;
 }
 
+/** Writes `buffers` to a new file at `path`, as they are. */
+async function writeBuffers(path: string, buffers: readonly Uint8Array[]): Promise<void> {
+  const file = await open(path, 'w');
+  try {
+    // writev takes at most IOV_MAX (1024) buffers per call.
+    for (let i = 0; i < buffers.length; i += 1024) await file.writev(buffers.slice(i, i + 1024));
+  } finally {
+    await file.close();
+  }
+}
+
 /**
- * Parquet through DuckDB: the lines go to a temporary NDJSON file, and DuckDB's `read_json` →
+ * Parquet through DuckDB: the NDJSON bytes go to a temporary file, and DuckDB's `read_json` →
  * `COPY … (FORMAT parquet)` writes the file off the event loop. Timestamps become
  * TIMESTAMP WITH TIME ZONE (INT64 micros, isAdjustedToUTC), `extra` a JSON string column,
  * and DuckDB dictionary-encodes low-cardinality columns by itself.
@@ -54,24 +66,26 @@ export async function createDuckDbEncoder(options: DuckDbEncoderOptions): Promis
   });
   const { spec, select } = columnsSql();
   const codec = options.codec === 'uncompressed' ? 'uncompressed' : options.codec;
+  const encodeNdjson = async (ndjson: NdjsonInput, path: string) => {
+    const input = `${path}.ndjson`;
+    await writeBuffers(input, ndjson.buffers);
+    const connection = await instance.connect();
+    try {
+      await connection.run(
+        `COPY (SELECT ${select} FROM read_json(${literal(input)}, format = 'newline_delimited', ` +
+          `columns = ${spec}, maximum_object_size = 16777216)) ` +
+          `TO ${literal(path)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${options.rowGroupSize ?? 122880})`,
+      );
+    } finally {
+      connection.closeSync();
+      await rm(input, { force: true });
+    }
+    return { rows: ndjson.rows, bytes: (await stat(path)).size };
+  };
   return {
     name: `duckdb(${options.codec})`,
-    async encode(lines, path) {
-      const input = `${path}.ndjson`;
-      await writeFile(input, lines.length === 0 ? '' : `${lines.join('\n')}\n`);
-      const connection = await instance.connect();
-      try {
-        await connection.run(
-          `COPY (SELECT ${select} FROM read_json(${literal(input)}, format = 'newline_delimited', ` +
-            `columns = ${spec}, maximum_object_size = 16777216)) ` +
-            `TO ${literal(path)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${options.rowGroupSize ?? 122880})`,
-        );
-      } finally {
-        connection.closeSync();
-        await rm(input, { force: true });
-      }
-      return { rows: lines.length, bytes: (await stat(path)).size };
-    },
+    encodeNdjson,
+    encode: (lines, path) => encodeNdjson(ndjsonOf(lines), path),
     async close() {
       instance.closeSync();
     },

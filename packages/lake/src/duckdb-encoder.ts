@@ -2,6 +2,7 @@ import { open, rm, stat } from 'node:fs/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { EXTRA_FIELD, FIELDS, type FieldType } from '@loglake/events';
 import type { ParquetCodec, ParquetEncoder } from './encoder.ts';
+import { FlushSlots } from './flush-slots.ts';
 import { ndjsonOf, type NdjsonInput } from './ndjson-rows.ts';
 
 const DUCK_TYPE: Record<FieldType, string> = {
@@ -35,7 +36,11 @@ function columnsSql(): { spec: string; select: string } {
 
 export interface DuckDbEncoderOptions {
   readonly codec: ParquetCodec;
-  /** DuckDB worker threads (the Node event loop keeps its own core). */
+  /**
+   * DuckDB worker threads (the Node event loop keeps its own core), and how many files are encoded
+   * at once: each COPY holds a row group in memory, so more at once than there are threads only
+   * multiplies DuckDB's memory.
+   */
   readonly threads: number;
   readonly memoryLimitMb: number;
   readonly rowGroupSize?: number;
@@ -66,18 +71,30 @@ export async function createDuckDbEncoder(options: DuckDbEncoderOptions): Promis
   });
   const { spec, select } = columnsSql();
   const codec = options.codec === 'uncompressed' ? 'uncompressed' : options.codec;
+  const running = new FlushSlots(options.threads);
+  const copy = async (input: string, path: string) => {
+    await running.acquire();
+    try {
+      const connection = await instance.connect();
+      try {
+        await connection.run(
+          `COPY (SELECT ${select} FROM read_json(${literal(input)}, format = 'newline_delimited', ` +
+            `columns = ${spec}, maximum_object_size = 16777216)) ` +
+            `TO ${literal(path)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${options.rowGroupSize ?? 122880})`,
+        );
+      } finally {
+        connection.closeSync();
+      }
+    } finally {
+      running.release();
+    }
+  };
   const encodeNdjson = async (ndjson: NdjsonInput, path: string) => {
     const input = `${path}.ndjson`;
-    await writeBuffers(input, ndjson.buffers);
-    const connection = await instance.connect();
     try {
-      await connection.run(
-        `COPY (SELECT ${select} FROM read_json(${literal(input)}, format = 'newline_delimited', ` +
-          `columns = ${spec}, maximum_object_size = 16777216)) ` +
-          `TO ${literal(path)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${options.rowGroupSize ?? 122880})`,
-      );
+      await writeBuffers(input, ndjson.buffers);
+      await copy(input, path);
     } finally {
-      connection.closeSync();
       await rm(input, { force: true });
     }
     return { rows: ndjson.rows, bytes: (await stat(path)).size };

@@ -8,7 +8,7 @@ import { DEFAULT_EVENT_LIMITS, validateEvent } from '@loglake/events';
 import type { KafkaAdmin, KafkaClientConfig, KafkaProducer } from '@loglake/kafka';
 import { meter, perMillion, round } from './proc-stats.ts';
 import { sampleEvent } from './sample-event.ts';
-import { startSink, type SinkTarget } from './services.ts';
+import { SINK_ADMIN_PORT, startSink, type SinkTarget } from './services.ts';
 
 /** Event `i` as the gateway would have stored it. */
 export function backlogLine(i: number, now: number): string {
@@ -60,7 +60,63 @@ export interface DrainResult {
   readonly rows_per_cpu_second: number;
   readonly cpu_s_per_million: number | null;
   readonly peak_rss_mb: number;
+  /** Where the memory was at the highest RSS sampled (the sink's /metrics, every 500 ms). */
+  readonly memory_at_peak: MemorySample | null;
   readonly flush_max_age_ms: number;
+}
+
+/** MB, from the sink's own metrics. */
+export interface MemorySample {
+  readonly rss_mb: number;
+  /** V8's heap (objects, strings). */
+  readonly js_heap_mb: number;
+  /** Memory outside the heap that JavaScript holds: Buffers (the ranges' NDJSON chunks, kafkajs' fetches). */
+  readonly external_mb: number;
+  /** Record bytes the sink counts against SINK_MEMORY_BUDGET_BYTES. */
+  readonly buffered_mb: number;
+  /** RSS − heap − external: DuckDB's memory, native code and stacks. */
+  readonly other_mb: number;
+}
+
+function metricValue(text: string, name: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+/** Samples the sink's memory metrics every 500 ms; `stop()` gives the sample with the highest RSS. */
+function memorySampler(): { stop(): Promise<MemorySample | null> } {
+  let best: MemorySample | null = null;
+  let running = true;
+  const mb = (n: number) => Math.round(n / 1e6);
+  const loop = (async () => {
+    while (running) {
+      try {
+        const text = await (await fetch(`http://127.0.0.1:${SINK_ADMIN_PORT}/metrics`)).text();
+        const rss = metricValue(text, 'process_resident_memory_bytes');
+        const heap = metricValue(text, 'nodejs_heap_size_total_bytes');
+        const external = metricValue(text, 'nodejs_external_memory_bytes');
+        if (!best || mb(rss) > best.rss_mb) {
+          best = {
+            rss_mb: mb(rss),
+            js_heap_mb: mb(heap),
+            external_mb: mb(external),
+            buffered_mb: mb(metricValue(text, 'loglake_sink_buffered_bytes')),
+            other_mb: mb(rss - heap - external),
+          };
+        }
+      } catch {
+        // the sink is busy or stopping: skip this sample
+      }
+      await sleep(500);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return best;
+    },
+  };
 }
 
 /**
@@ -76,6 +132,8 @@ export async function drainBacklog(options: {
   readonly groupId: string;
   readonly rows: number;
   readonly logFile: string;
+  /** Extra environment of the sink (e.g. NODE_OPTIONS=--cpu-prof for a profile). */
+  readonly env?: Readonly<Record<string, string>>;
 }): Promise<DrainResult> {
   const flushAgeMs = 2000;
   const spawned = performance.now();
@@ -86,16 +144,18 @@ export async function drainBacklog(options: {
     groupId: options.groupId,
     target: options.target,
     logFile: options.logFile,
-    env: { SINK_FLUSH_MAX_AGE_MS: String(flushAgeMs) },
+    env: { SINK_FLUSH_MAX_AGE_MS: String(flushAgeMs), ...options.env },
   });
   try {
     const t0 = performance.now();
     const m = meter(sink.pid);
+    const sampler = memorySampler();
     while ((await committedTotal(options.admin, options.groupId, options.topic)) < options.rows) {
       await sleep(200);
     }
     const seconds = (performance.now() - t0) / 1000;
     const used = m.read();
+    const memory = await sampler.stop();
     return {
       rows: options.rows,
       seconds: round(seconds, 1),
@@ -105,6 +165,7 @@ export async function drainBacklog(options: {
       rows_per_cpu_second: Math.round(options.rows / used.cpu_s),
       cpu_s_per_million: perMillion(used.cpu_s, options.rows),
       peak_rss_mb: used.peak_rss_mb,
+      memory_at_peak: memory,
       flush_max_age_ms: flushAgeMs,
     };
   } finally {

@@ -6,17 +6,24 @@
  *   2. steady: 10,000 events/s for BENCH_STEADY_S seconds (120) with the default flush settings:
  *      objects and bytes written, scaled to an hour, and the delay from produce to durable-and-committed
  *      (= queryable) for marker events sent once a second.
+ * Before the drain, Kafka's own ConsumerPerformance reads the same backlog in its own group: the
+ * ceiling the drain is measured against (`drain_vs_consumer_perf`).
+ * BENCH_STEADY_S=0 skips the steady phase; BENCH_SINK_CPU_PROF=<dir> writes the draining sink's
+ * V8 CPU profile there (node --cpu-prof).
  * Prints one JSON object.
  */
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafkaAdmin, createKafkaProducer, type KafkaClientConfig } from '@loglake/kafka';
-import { findRepoRoot, stackUp } from '@loglake/stack';
+import { findRepoRoot, kafkaJarDir, stackUp } from '@loglake/stack';
+import { consumerPerformance } from './kafka-clients/java.ts';
+import { FETCH } from './kafka-clients/adapter.ts';
 import { SINK_ADMIN_PORT, startSink, type Service } from './services.ts';
 import { backlogLine, drainBacklog, fillBacklog } from './sink-drain.ts';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const STEADY_S = Number(process.env.BENCH_STEADY_S ?? 120);
+const CPU_PROF_DIR = process.env.BENCH_SINK_CPU_PROF;
 const RATE = 10_000;
 const root = findRepoRoot();
 
@@ -42,6 +49,15 @@ async function main() {
   const producer = createKafkaProducer(kafka);
   await producer.connect();
   await fillBacklog(producer, topic, ROWS);
+  const ceiling = await consumerPerformance({
+    jars: await kafkaJarDir(info.paths.root),
+    brokers: kafka.brokers,
+    topic,
+    group: `${topic}-consumer-perf`,
+    records: ROWS,
+    fetchMaxBytes: FETCH.maxBytes,
+    fetchMaxWaitMs: FETCH.maxWaitMs,
+  });
   const groupId = `${topic}-group`;
   const s3 = info.s3;
   if (!s3) throw new Error('the stack gave no S3');
@@ -58,7 +74,34 @@ async function main() {
       groupId,
       rows: ROWS,
       logFile,
+      ...(CPU_PROF_DIR
+        ? { env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${CPU_PROF_DIR}` } }
+        : {}),
     });
+    const consumer_perf = {
+      command: ceiling.command,
+      records_per_s: ceiling.records_per_s,
+      fetch_records_per_s: ceiling.fetch_records_per_s,
+      cpu_s: ceiling.run.cpu_s,
+    };
+    const drainVsCeiling = Math.round((drain.rows_per_s / ceiling.records_per_s) * 1000) / 1000;
+    if (STEADY_S <= 0) {
+      console.log(
+        JSON.stringify(
+          {
+            bench: 'sink',
+            date: new Date().toISOString(),
+            store: 'versitygw (local S3)',
+            drain,
+            consumer_perf,
+            drain_vs_consumer_perf: drainVsCeiling,
+          },
+          null,
+          2,
+        ),
+      );
+      return;
+    }
     // The steady phase runs a sink with the default settings.
     sink = await startSink({ root, brokers: kafka.brokers, topic, groupId, target, logFile });
     const before = await (await fetch(`http://127.0.0.1:${SINK_ADMIN_PORT}/metrics`)).text();
@@ -121,6 +164,8 @@ async function main() {
           date: new Date().toISOString(),
           store: 'versitygw (local S3)',
           drain,
+          consumer_perf,
+          drain_vs_consumer_perf: drainVsCeiling,
           steady: {
             events_per_s: Math.round(sent / STEADY_S),
             seconds: STEADY_S,
@@ -141,7 +186,7 @@ async function main() {
   } finally {
     await sink?.stop();
     await admin.deleteTopics([topic, `${topic}-dlq`]);
-    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.deleteGroups([groupId, `${topic}-consumer-perf`]).catch(() => undefined);
     await producer.disconnect();
     await admin.disconnect();
   }

@@ -22,13 +22,13 @@ export async function consumeAll(
   config: KafkaClientConfig,
   topic: string,
   options: ConsumeAllOptions = {},
-): Promise<(ConsumedRecord & { text: string })[]> {
+): Promise<(ConsumedRecord & { partition: number; text: string })[]> {
   const admin = createKafkaAdmin(config);
   await admin.connect();
   const ends = new Map((await admin.topicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
   await admin.disconnect();
   const pending = new Set([...ends].filter(([, high]) => high > 0n).map(([p]) => p));
-  const records: (ConsumedRecord & { text: string })[] = [];
+  const records: (ConsumedRecord & { partition: number; text: string })[] = [];
   if (pending.size === 0) return records;
 
   const consumer = createKafkaConsumer(config, { groupId: options.groupId ?? uniqueName('read') });
@@ -53,7 +53,11 @@ export async function consumeAll(
           clearTimeout(watchdog);
           watchdog = setTimeout(onStall, stallMs);
           for (const r of batch.records) {
-            records.push({ ...r, text: r.value?.toString('utf8') ?? '' });
+            records.push({
+              ...r,
+              partition: batch.partition,
+              text: r.value?.toString('utf8') ?? '',
+            });
             controls.resolveOffset(r.offset);
           }
           const last = batch.records.at(-1);

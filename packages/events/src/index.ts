@@ -7,3 +7,4 @@ export * from './validate.ts';
 export * from './dlq.ts';
 export * from './docs.ts';
 export * from './stored.ts';
+export * from './stored-scan.ts';

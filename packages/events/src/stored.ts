@@ -15,6 +15,9 @@ export type StoredResult =
   | { readonly ok: true; readonly event: StoredEvent }
   | { readonly ok: false; readonly reject: EventReject };
 
+/** Fields a stored event must have (not null); the rest may be missing or null. */
+export const STORED_REQUIRED_FIELDS = ['event_id', 'event_type', 'ts', 'received_at'] as const;
+
 function reject(code: EventReject['code'], message: string, field?: string): StoredResult {
   return { ok: false, reject: field === undefined ? { code, message } : { code, message, field } };
 }
@@ -87,7 +90,7 @@ export function checkStoredEvent(value: Buffer | null): StoredResult {
       );
     }
   }
-  for (const required of ['event_id', 'event_type', 'ts', 'received_at']) {
+  for (const required of STORED_REQUIRED_FIELDS) {
     if (record[required] === undefined || record[required] === null) {
       return reject('FIELD_REQUIRED', `${required} is required`, required);
     }

@@ -1,17 +1,19 @@
-import type { Consumer, IHeaders } from 'kafkajs';
+import type { Consumer } from 'kafkajs';
 import { LoglakeError, type Logger } from '@loglake/core';
 import type { KafkaClientConfig } from './config.ts';
 import { createKafkaJs } from './client.ts';
 import { explainKafkaError, explained, isKafkaJsError } from './errors.ts';
 
+/**
+ * One record of a batch, as the client decoded it (not copied: a batch of a million records costs
+ * no second object per record). Its partition is the batch's; headers are not read by loglake.
+ */
 export interface ConsumedRecord {
-  readonly partition: number;
   readonly offset: string;
   readonly key: Buffer | null;
   readonly value: Buffer | null;
   /** Broker or producer timestamp, epoch milliseconds as a string. */
   readonly timestamp: string;
-  readonly headers: Readonly<Record<string, string>>;
 }
 
 export interface ConsumedBatch {
@@ -86,16 +88,6 @@ function explainCrash(error: unknown, config: KafkaClientConfig, groupId: string
   );
 }
 
-function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers ?? {})) {
-    if (v === undefined) continue;
-    const first = Array.isArray(v) ? v[0] : v;
-    if (first !== undefined) out[k] = first.toString();
-  }
-  return out;
-}
-
 export function createKafkaConsumer(
   config: KafkaClientConfig,
   options: ConsumerOptions,
@@ -124,14 +116,7 @@ export function createKafkaConsumer(
         eachBatchAutoResolve: false,
         eachBatch: async (payload) => {
           const { batch } = payload;
-          const records: ConsumedRecord[] = batch.messages.map((m) => ({
-            partition: batch.partition,
-            offset: m.offset,
-            key: m.key ?? null,
-            value: m.value ?? null,
-            timestamp: m.timestamp,
-            headers: headersToStrings(m.headers),
-          }));
+          const records: readonly ConsumedRecord[] = batch.messages;
           await handler(
             {
               topic: batch.topic,

@@ -1,7 +1,9 @@
-import { rm, stat, writeFile } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { EXTRA_FIELD, FIELDS, type FieldType } from '@loglake/events';
 import type { ParquetCodec, ParquetEncoder } from './encoder.ts';
+import { FlushSlots } from './flush-slots.ts';
+import { ndjsonOf, type NdjsonInput } from './ndjson-rows.ts';
 
 const DUCK_TYPE: Record<FieldType, string> = {
   string: 'VARCHAR',
@@ -34,14 +36,29 @@ function columnsSql(): { spec: string; select: string } {
 
 export interface DuckDbEncoderOptions {
   readonly codec: ParquetCodec;
-  /** DuckDB worker threads (the Node event loop keeps its own core). */
+  /**
+   * DuckDB worker threads (the Node event loop keeps its own core), and how many files are encoded
+   * at once: each COPY holds a row group in memory, so more at once than there are threads only
+   * multiplies DuckDB's memory.
+   */
   readonly threads: number;
   readonly memoryLimitMb: number;
   readonly rowGroupSize?: number;
 }
 
+/** Writes `buffers` to a new file at `path`, as they are. */
+async function writeBuffers(path: string, buffers: readonly Uint8Array[]): Promise<void> {
+  const file = await open(path, 'w');
+  try {
+    // writev takes at most IOV_MAX (1024) buffers per call.
+    for (let i = 0; i < buffers.length; i += 1024) await file.writev(buffers.slice(i, i + 1024));
+  } finally {
+    await file.close();
+  }
+}
+
 /**
- * Parquet through DuckDB: the lines go to a temporary NDJSON file, and DuckDB's `read_json` →
+ * Parquet through DuckDB: the NDJSON bytes go to a temporary file, and DuckDB's `read_json` →
  * `COPY … (FORMAT parquet)` writes the file off the event loop. Timestamps become
  * TIMESTAMP WITH TIME ZONE (INT64 micros, isAdjustedToUTC), `extra` a JSON string column,
  * and DuckDB dictionary-encodes low-cardinality columns by itself.
@@ -54,11 +71,10 @@ export async function createDuckDbEncoder(options: DuckDbEncoderOptions): Promis
   });
   const { spec, select } = columnsSql();
   const codec = options.codec === 'uncompressed' ? 'uncompressed' : options.codec;
-  return {
-    name: `duckdb(${options.codec})`,
-    async encode(lines, path) {
-      const input = `${path}.ndjson`;
-      await writeFile(input, lines.length === 0 ? '' : `${lines.join('\n')}\n`);
+  const running = new FlushSlots(options.threads);
+  const copy = async (input: string, path: string) => {
+    await running.acquire();
+    try {
       const connection = await instance.connect();
       try {
         await connection.run(
@@ -68,10 +84,25 @@ export async function createDuckDbEncoder(options: DuckDbEncoderOptions): Promis
         );
       } finally {
         connection.closeSync();
-        await rm(input, { force: true });
       }
-      return { rows: lines.length, bytes: (await stat(path)).size };
-    },
+    } finally {
+      running.release();
+    }
+  };
+  const encodeNdjson = async (ndjson: NdjsonInput, path: string) => {
+    const input = `${path}.ndjson`;
+    try {
+      await writeBuffers(input, ndjson.buffers);
+      await copy(input, path);
+    } finally {
+      await rm(input, { force: true });
+    }
+    return { rows: ndjson.rows, bytes: (await stat(path)).size };
+  };
+  return {
+    name: `duckdb(${options.codec})`,
+    encodeNdjson,
+    encode: (lines, path) => encodeNdjson(ndjsonOf(lines), path),
     async close() {
       instance.closeSync();
     },

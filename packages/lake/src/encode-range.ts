@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ParquetEncoder } from './encoder.ts';
 import { dataKey } from './layout.ts';
+import type { NdjsonRows } from './ndjson-rows.ts';
 import type { CutRange, PoisonRecord } from './range-buffer.ts';
 
 /** One Parquet object of a range, encoded into a local file and not yet in the lake. */
@@ -31,17 +32,17 @@ export function isRefusal(error: unknown): boolean {
 }
 
 /**
- * Encodes `lines`; when the encoder refuses the input, finds the lines it refuses by bisection
- * (a line refused alone is refused in any company) and encodes the rest. Deterministic: the same
- * lines always give the same file and the same refusals, so a replay matches its intent.
+ * Encodes `rows`; when the encoder refuses the input, finds the rows it refuses by bisection
+ * (a row refused alone is refused in any company) and encodes the rest. Deterministic: the same
+ * rows always give the same file and the same refusals, so a replay matches its intent.
  */
 async function encodeRefusing(
   encoder: ParquetEncoder,
-  lines: readonly string[],
+  rows: NdjsonRows,
   path: string,
 ): Promise<{ bytes: number; refused: { index: number; message: string }[] }> {
   try {
-    return { bytes: (await encoder.encode(lines, path)).bytes, refused: [] };
+    return { bytes: (await encoder.encodeNdjson(rows, path)).bytes, refused: [] };
   } catch (error) {
     if (!isRefusal(error)) throw error;
   }
@@ -49,7 +50,7 @@ async function encodeRefusing(
   const probe = `${path}.probe`;
   async function bisect(from: number, to: number): Promise<void> {
     try {
-      await encoder.encode(lines.slice(from, to), probe);
+      await encoder.encodeNdjson(rows.select(from, to), probe);
     } catch (error) {
       if (!isRefusal(error)) throw error;
       if (to - from === 1) {
@@ -65,13 +66,13 @@ async function encodeRefusing(
     }
   }
   try {
-    await bisect(0, lines.length);
+    await bisect(0, rows.rows);
   } finally {
     await rm(probe, { force: true });
   }
   const skip = new Set(refused.map((r) => r.index));
-  const kept = lines.filter((_, i) => !skip.has(i));
-  return { bytes: (await encoder.encode(kept, path)).bytes, refused };
+  const kept = rows.select(0, rows.rows, skip);
+  return { bytes: (await encoder.encodeNdjson(kept, path)).bytes, refused };
 }
 
 /** Encodes every bucket of the range into its own local Parquet file, named as in the lake. */
@@ -95,18 +96,18 @@ export async function encodeRange(
       .sort((a, b) => (a.key < b.key ? -1 : 1));
     for (const { key, rows } of buckets) {
       const path = join(tmpDir, `${randomBytes(8).toString('hex')}.parquet`);
-      const out = await encodeRefusing(encoder, rows.lines, path);
+      const out = await encodeRefusing(encoder, rows, path);
       for (const r of out.refused) {
         poison.push({
-          offset: rows.offsets[r.index] ?? range.first,
+          offset: rows.offsetAt(r.index),
           reject: {
             code: 'INVALID_JSON_LINE',
             message: `the Parquet encoder refused the record: ${r.message}`,
           },
-          raw: rows.lines[r.index] ?? '',
+          raw: rows.line(r.index).toString('utf8'),
         });
       }
-      const count = rows.lines.length - out.refused.length;
+      const count = rows.rows - out.refused.length;
       if (count > 0) files.push({ key, rows: count, path, bytes: out.bytes });
       else await rm(path, { force: true });
     }

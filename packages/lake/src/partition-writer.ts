@@ -1,5 +1,4 @@
 import type { Logger } from '@loglake/core';
-import { checkStoredEvent } from '@loglake/events';
 import type { ConsumedRecord, KafkaConsumer } from '@loglake/kafka';
 import { findChainStart } from './chain-start.ts';
 import type { FlushSlots } from './flush-slots.ts';
@@ -10,6 +9,7 @@ import { reportGap } from './loss.ts';
 import type { Hold, MemoryBudget } from './memory-budget.ts';
 import { recordDurableFlush, type SinkMetrics } from './metrics.ts';
 import { RangeBuffer } from './range-buffer.ts';
+import { rememberRecord, takeRecord } from './record-intake.ts';
 import { Abandoned } from './retry.ts';
 
 export interface WriterLimits {
@@ -141,71 +141,82 @@ export class PartitionWriter {
   /**
    * Takes records in offset order until one cannot be taken yet (an intent lookup is pending, or
    * `blocked` says the sink is at a limit). Returns how many of `records` were dealt with; the rest
-   * must be fetched again.
+   * must be fetched again. Bookkeeping is per batch: `blocked` is asked again only when its answer
+   * can have changed (a cut, or the memory budget crossed), the hold and the metrics once.
    */
   accept(records: readonly ConsumedRecord[], blocked: () => boolean): number {
     if (this.state !== 'ready') return 0;
+    const { budget, metrics } = this.host;
     const now = Date.now();
     let read = 0;
     let readBytes = 0;
     let duplicates = 0;
+    /** Bytes taken and not yet added to the hold (added before any cut or question). */
+    let pending = 0;
+    /** Bytes that may still be taken before `blocked` must be asked again; below 0: ask now. */
+    let room = -1;
+    const settle = () => {
+      if (pending === 0) return;
+      this.held.add(pending);
+      pending = 0;
+    };
     let i = 0;
     for (; i < records.length; i += 1) {
       const record = records[i] as ConsumedRecord;
-      const offset = BigInt(record.offset);
+      const offset = Number(record.offset);
       // Before the range: read for the dedup window only, or fetched again (already taken).
-      if (offset < this.buffer.next) {
-        this.remember(offset, record.value);
+      if (offset < this.buffer.nextOffset) {
+        rememberRecord(this.window, offset, record.value);
         continue;
       }
-      if (!this.reach(offset) || blocked()) break;
-      const value = record.value;
-      const bytes = value?.length ?? 0;
-      const checked = checkStoredEvent(value);
-      if (checked.ok) {
-        const e = checked.event;
-        const recorded = this.buffer.recordedDuplicates;
-        if (this.window.takeDuplicate(Number(offset), e.eventId, recorded)) {
-          this.buffer.addDuplicate(offset, now, bytes);
-          duplicates += 1;
-        } else this.buffer.add(offset, e.ts, e.line, e.receivedAt, now, bytes);
-      } else {
-        this.buffer.addPoison(offset, checked.reject, value?.toString('utf8') ?? '', now, bytes);
+      if (offset > this.buffer.forcedLastOffset) {
+        settle(); // reach() cuts
+        room = -1;
       }
-      this.held.add(bytes);
+      if (!this.reach(offset)) break;
+      if (room < 0) {
+        settle();
+        if (blocked()) break;
+        room = budget.over ? 0 : budget.limit - budget.bytes;
+      }
+      const bytes = takeRecord(this.buffer, this.window, offset, record.value, now);
+      if (bytes < 0) duplicates += 1;
+      const size = Math.abs(bytes);
+      pending += size;
+      // Over the budget from here on (or already): ask before the next record.
+      room = room - size < 0 || budget.over ? -1 : room - size;
       read += 1;
-      readBytes += bytes;
-      this.cutIfFull(offset);
+      readBytes += size;
+      const reason = this.fullReason(offset);
+      if (reason) {
+        settle();
+        this.cut(reason);
+        room = -1;
+      }
     }
-    this.host.metrics.recordsRead.inc(read);
-    this.host.metrics.bytesRead.inc(readBytes);
-    this.host.metrics.duplicatesDropped.inc(duplicates);
+    settle();
+    metrics.recordsRead.inc(read);
+    metrics.bytesRead.inc(readBytes);
+    if (duplicates > 0) metrics.duplicatesDropped.inc(duplicates);
     return i;
   }
 
-  /** A record before the open range: only its event id matters, for the dedup window. */
-  private remember(offset: bigint, value: Buffer | null): void {
-    if (!this.window.enabled) return;
-    const checked = checkStoredEvent(value);
-    if (checked.ok) this.window.add(Number(offset), checked.event.eventId);
-  }
-
   /** Cuts the recorded ranges that end before `offset` (their last records may be gone); false while a lookup is pending. */
-  private reach(offset: bigint): boolean {
+  private reach(offset: number): boolean {
     for (;;) {
       if (this.lookup !== null) return false;
-      const forced = this.buffer.forcedLast;
-      if (forced === null || offset <= forced) return true;
+      if (offset <= this.buffer.forcedLastOffset) return true;
       this.cut('intent');
     }
   }
 
-  private cutIfFull(offset: bigint): void {
-    const forced = this.buffer.forcedLast;
-    if (forced !== null) {
-      if (offset === forced) this.cut('intent');
-    } else if (this.buffer.rows >= this.host.limits.flushMaxRows) this.cut('rows');
-    else if (this.buffer.bytes >= this.host.limits.flushMaxBytes) this.cut('bytes');
+  /** Why the open range must be cut after the record at `offset`, or null. */
+  private fullReason(offset: number): FlushReason | null {
+    const forced = this.buffer.forcedLastOffset;
+    if (forced !== Number.POSITIVE_INFINITY) return offset === forced ? 'intent' : null;
+    if (this.buffer.rows >= this.host.limits.flushMaxRows) return 'rows';
+    if (this.buffer.bytes >= this.host.limits.flushMaxBytes) return 'bytes';
+    return null;
   }
 
   /** Cuts the open range for an outside reason (age, memory, shutdown), unless an intent fixed its end. */

@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { bucketOf, dataKey, intentKey } from './layout.ts';
+import type { NdjsonRows } from './ndjson-rows.ts';
 import { RangeBuffer } from './range-buffer.ts';
 
 const at = (iso: string) => Date.parse(iso);
+
+/** A bucket's rows as their lines and offsets. */
+const view = (rows: NdjsonRows) => ({
+  lines: Array.from({ length: rows.rows }, (_, i) => rows.line(i).toString('utf8')),
+  offsets: Array.from({ length: rows.rows }, (_, i) => rows.offsetAt(i)),
+});
 
 describe('layout', () => {
   it('buckets by event time in UTC', () => {
@@ -27,7 +34,7 @@ describe('RangeBuffer', () => {
     const r = b.cut();
     expect(r.first).toBe(100n);
     expect(r.last).toBe(105n);
-    expect([...r.buckets]).toEqual([
+    expect([...r.buckets].map(([bucket, rows]) => [bucket, view(rows)])).toEqual([
       ['dt=2026-11-26/hour=10', { lines: ['a', 'c'], offsets: [100n, 105n] }],
       ['dt=2026-11-26/hour=11', { lines: ['b'], offsets: [101n] }],
     ]);

@@ -25,9 +25,13 @@ export interface StackPaths {
   readonly run: string;
 }
 
+/**
+ * `stackDir` (else `LOGLAKE_STACK_DIR`, else `.stack`), relative to the repository root: a git worktree
+ * sets LOGLAKE_STACK_DIR to the main checkout's `.stack` to use the stack already running there.
+ */
 export function stackPaths(stackDir?: string): StackPaths {
   const repo = findRepoRoot();
-  const root = resolve(repo, stackDir ?? '.stack');
+  const root = resolve(repo, stackDir ?? (process.env.LOGLAKE_STACK_DIR || '.stack'));
   return {
     repo,
     infra: join(repo, 'infra'),

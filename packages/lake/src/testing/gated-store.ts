@@ -111,14 +111,19 @@ export function gatedStore(inner: ObjectStore): GatedStore {
 
 /** The file is the lines, one per line; `refuse` makes it refuse lines the way DuckDB does. */
 export function textEncoder(refuse: (line: string) => boolean = () => false): ParquetEncoder {
+  const encode = async (lines: readonly string[], path: string) => {
+    const bad = lines.find(refuse);
+    if (bad !== undefined) throw new Error(`Invalid Input Error: refused ${bad.slice(0, 40)}`);
+    const body = lines.join('\n');
+    await writeFile(path, body);
+    return { rows: lines.length, bytes: Buffer.byteLength(body) };
+  };
   return {
     name: 'text',
-    async encode(lines, path) {
-      const bad = lines.find(refuse);
-      if (bad !== undefined) throw new Error(`Invalid Input Error: refused ${bad.slice(0, 40)}`);
-      const body = lines.join('\n');
-      await writeFile(path, body);
-      return { rows: lines.length, bytes: Buffer.byteLength(body) };
+    encode,
+    async encodeNdjson(input, path) {
+      const text = Buffer.concat(input.buffers).toString('utf8');
+      return encode(text === '' ? [] : text.slice(0, -1).split('\n'), path);
     },
     async close() {},
   };

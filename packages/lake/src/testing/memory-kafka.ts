@@ -240,12 +240,10 @@ export class MemoryConsumer implements KafkaConsumer {
         if (stored.length === 0) continue;
         delivered = true;
         const records: ConsumedRecord[] = stored.map((r) => ({
-          partition: p,
           offset: r.offset.toString(),
           key: null,
           value: r.value,
           timestamp: '0',
-          headers: {},
         }));
         const started = performance.now();
         try {

@@ -9,11 +9,7 @@ export const MAX_REQUEST_BYTES = 1024 * 1024;
  * `items` in order, cut into consecutive runs of at most `maxBytes` (by `size`); an item larger than
  * `maxBytes` goes alone. One run (the same array) when everything fits.
  */
-export function chunksBySize<T>(
-  items: readonly T[],
-  size: (item: T) => number,
-  maxBytes: number,
-): (readonly T[])[] {
+export function chunksBySize<T>(items: T[], size: (item: T) => number, maxBytes: number): T[][] {
   const chunks: T[][] = [];
   let current: T[] = [];
   let bytes = 0;

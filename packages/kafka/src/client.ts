@@ -1,22 +1,13 @@
-import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs';
-import { LoglakeError, type Logger } from '@loglake/core';
-import type { KafkaClientConfig } from './config.ts';
+import type { Logger } from '@loglake/core';
+import { readCaFile, type KafkaClientConfig } from './config.ts';
 
 /** kafkajs' `ssl`: off, the system's trust store, or the CA file's certificates. */
 function tlsOptions(config: KafkaClientConfig): boolean | ConnectionOptions {
   if (!config.ssl) return false;
-  if (config.sslCaFile === undefined) return true;
-  try {
-    return { ca: [readFileSync(config.sslCaFile, 'utf8')] };
-  } catch (cause) {
-    throw new LoglakeError(
-      'LOGLAKE_CONFIG_INVALID',
-      `cannot read KAFKA_SSL_CA_FILE ${config.sslCaFile}`,
-      { cause },
-    );
-  }
+  const ca = readCaFile(config);
+  return ca ? { ca } : true;
 }
 
 /** Builds the kafkajs client. Only this package imports kafkajs. */

@@ -1,6 +1,13 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
-import { envBoolean, envList, envPositiveInt, parseEnv, type Env } from '@loglake/core';
+import {
+  LoglakeError,
+  envBoolean,
+  envList,
+  envPositiveInt,
+  parseEnv,
+  type Env,
+} from '@loglake/core';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
@@ -141,4 +148,18 @@ const topicSchema = z.object({
 export function parseTopicEnv(env: Env): TopicSettings {
   const v = parseEnv(topicSchema, env, 'Kafka topic');
   return { retentionMs: v.KAFKA_TOPIC_RETENTION_MS };
+}
+
+/** The PEM text of `KAFKA_SSL_CA_FILE`, for either Kafka client's TLS options; unset: none. */
+export function readCaFile(config: KafkaClientConfig): string[] | undefined {
+  if (config.sslCaFile === undefined) return undefined;
+  try {
+    return [readFileSync(config.sslCaFile, 'utf8')];
+  } catch (cause) {
+    throw new LoglakeError(
+      'LOGLAKE_CONFIG_INVALID',
+      `cannot read KAFKA_SSL_CA_FILE ${config.sslCaFile}`,
+      { cause },
+    );
+  }
 }

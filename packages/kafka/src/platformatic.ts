@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { BaseOptions, SASLMechanismValue } from '@platformatic/kafka';
-import { LoglakeError } from '@loglake/core';
-import type { KafkaClientConfig, SaslMechanism } from './config.ts';
+import { readCaFile, type KafkaClientConfig, type SaslMechanism } from './config.ts';
 
 const MECHANISMS: Readonly<Record<SaslMechanism, SASLMechanismValue>> = {
   plain: 'PLAIN',
@@ -13,16 +11,8 @@ const MECHANISMS: Readonly<Record<SaslMechanism, SASLMechanismValue>> = {
 /** TLS for @platformatic/kafka: unset (plain TCP), the system's trust store, or the CA file's. */
 function tlsOptions(config: KafkaClientConfig): TlsOptions | undefined {
   if (!config.ssl) return undefined;
-  if (config.sslCaFile === undefined) return {};
-  try {
-    return { ca: [readFileSync(config.sslCaFile, 'utf8')] };
-  } catch (cause) {
-    throw new LoglakeError(
-      'LOGLAKE_CONFIG_INVALID',
-      `cannot read KAFKA_SSL_CA_FILE ${config.sslCaFile}`,
-      { cause },
-    );
-  }
+  const ca = readCaFile(config);
+  return ca ? { ca } : {};
 }
 
 /**

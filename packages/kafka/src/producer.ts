@@ -112,7 +112,7 @@ export function createKafkaProducer(
       const sendAll = async () => {
         const offsets: { partition: number; offset: bigint }[] = [];
         for (const chunk of chunksBySize(messages, messageBytes, MAX_REQUEST_BYTES)) {
-          const result = await producer.send({ messages: [...chunk] });
+          const result = await producer.send({ messages: chunk });
           offsets.push(...(result.offsets ?? []));
         }
         return offsets;

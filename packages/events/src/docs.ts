@@ -1,23 +1,6 @@
+import { describeParquet, EXTRA_COLUMN, FIELD_TYPES } from './field-types.ts';
 import { EXTRA_FIELD, FIELDS, type FieldSpec } from './fields.ts';
 import { maxLengthOf } from './limits.ts';
-
-const PARQUET: Record<FieldSpec['type'], string> = {
-  string: 'BYTE_ARRAY (UTF8)',
-  enum: 'BYTE_ARRAY (UTF8)',
-  int32: 'INT32',
-  int64: 'INT64',
-  double: 'DOUBLE',
-  timestamp: 'INT64 TIMESTAMP(MILLIS, UTC)',
-};
-
-const JSON_TYPE: Record<FieldSpec['type'], string> = {
-  string: 'string',
-  enum: 'string',
-  int32: 'integer',
-  int64: 'integer (or digits as a string)',
-  double: 'number',
-  timestamp: 'RFC 3339 string or epoch ms',
-};
 
 function limits(f: FieldSpec): string {
   const parts: string[] = [];
@@ -34,12 +17,12 @@ function limits(f: FieldSpec): string {
 export function renderFieldTable(): string {
   const rows = FIELDS.map(
     (f) =>
-      `| \`${f.name}\` | ${f.group} | ${JSON_TYPE[f.type]} | ${limits(f)} | ${PARQUET[f.type]} | ${f.doc} |`,
+      `| \`${f.name}\` | ${f.group} | ${FIELD_TYPES[f.type].jsonDoc} | ${limits(f)} | ${describeParquet(FIELD_TYPES[f.type].parquet)} | ${f.doc} |`,
   );
   return [
     '| field | group | JSON | limits | Parquet | meaning |',
     '| --- | --- | --- | --- | --- | --- |',
     ...rows,
-    `| \`${EXTRA_FIELD}\` | envelope | object | see limits | BYTE_ARRAY (JSON) | Every field the schema does not know, as sent. |`,
+    `| \`${EXTRA_FIELD}\` | envelope | object | see limits | ${describeParquet(EXTRA_COLUMN.parquet)} | Every field the schema does not know, as sent. |`,
   ].join('\n');
 }

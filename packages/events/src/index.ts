@@ -1,4 +1,5 @@
 export * from './fields.ts';
+export * from './field-types.ts';
 export * from './limits.ts';
 export * from './rejects.ts';
 export * from './time.ts';

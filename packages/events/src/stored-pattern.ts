@@ -5,41 +5,21 @@
  * record it matches is one `checkStoredEvent` stores unchanged. Anything else does not match, and
  * the caller tries the general scan (stored-scan.ts).
  */
-import { EXTRA_FIELD, FIELDS, type FieldSpec } from './fields.ts';
+import { FIELD_TYPES, STRING_LITERAL } from './field-types.ts';
+import { EXTRA_FIELD, FIELDS } from './fields.ts';
 import { STORED_REQUIRED_FIELDS } from './stored.ts';
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** A string without escapes or control characters (a quote can only end it). */
-const STRING = '"[^"\\\\\\x00-\\x1f]*"';
 /** Any JSON number (inside extra, where values are not checked). */
 const NUMBER = '-?(?:0|[1-9]\\d*)(?:\\.\\d+)?(?:[eE][+-]?\\d+)?';
-
-/** Per type, literals that are surely of the type and in range (longer ones: the general scan). */
-function valuePattern(f: FieldSpec): string {
-  switch (f.type) {
-    case 'string':
-      return STRING;
-    case 'enum':
-      return `"(?:${(f.values ?? []).map(escape).join('|')})"`;
-    case 'int32':
-      return '-?(?:0|[1-9]\\d{0,8})'; // |n| < 10^9 < 2^31
-    case 'int64':
-      return '-?(?:0|[1-9]\\d{0,14})'; // |n| < 10^15 < 2^53
-    case 'timestamp':
-      // 0 .. 10^14 - 1 (year 5138) and down to -(10^13 - 1) (year 1653): inside years 1-9999.
-      return '(?:0|[1-9]\\d{0,13}|-[1-9]\\d{0,12})';
-    case 'double':
-      return '-?(?:0|[1-9]\\d{0,15})(?:\\.\\d{1,20})?(?:[eE][+-]?\\d{1,2})?'; // finite
-  }
-}
 
 /** Keys the sink reads by position: never inside extra, so a plain search finds the top-level one. */
 const READ = STORED_REQUIRED_FIELDS.map(escape).join('|');
 const FLAT_KEY = `"(?!(?:${READ})")[^"\\\\\\x00-\\x1f]*"`;
-const FLAT = `${FLAT_KEY}:(?:${STRING}|${NUMBER}|true|false|null)`;
+const FLAT = `${FLAT_KEY}:(?:${STRING_LITERAL}|${NUMBER}|true|false|null)`;
 const EXTRA = `"${escape(EXTRA_FIELD)}":(?:null|\\{(?:${FLAT}(?:,${FLAT})*)?\\})`;
-const MEMBER = `(?:${[...FIELDS.map((f) => `"${escape(f.name)}":(?:${valuePattern(f)}|null)`), EXTRA].join('|')})`;
+const MEMBER = `(?:${[...FIELDS.map((f) => `"${escape(f.name)}":(?:${FIELD_TYPES[f.type].storedLiteral(f)}|null)`), EXTRA].join('|')})`;
 const RECORD = new RegExp(`^\\{${MEMBER}(?:,${MEMBER})*\\}$`);
 
 export interface PatternEvent {

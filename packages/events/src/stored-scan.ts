@@ -1,11 +1,6 @@
 import { isAscii, isUtf8 } from 'node:buffer';
-import {
-  EXTRA_FIELD,
-  FIELDS,
-  TIMESTAMP_MAX_MS,
-  TIMESTAMP_MIN_MS,
-  type FieldSpec,
-} from './fields.ts';
+import { FIELD_TYPES } from './field-types.ts';
+import { EXTRA_FIELD, FIELDS, type FieldSpec } from './fields.ts';
 import { STORED_REQUIRED_FIELDS } from './stored.ts';
 import { matchStoredEvent } from './stored-pattern.ts';
 
@@ -146,20 +141,7 @@ class Scan {
       return;
     }
     const n = this.number();
-    switch (spec.type) {
-      case 'int32':
-        if (!Number.isInteger(n) || Math.abs(n) > 2 ** 31 - 1) throw GIVE_UP;
-        break;
-      case 'int64':
-        if (!Number.isSafeInteger(n)) throw GIVE_UP;
-        break;
-      case 'timestamp':
-        if (!Number.isSafeInteger(n) || n < TIMESTAMP_MIN_MS || n > TIMESTAMP_MAX_MS) throw GIVE_UP;
-        break;
-      case 'double':
-        if (!Number.isFinite(n)) throw GIVE_UP;
-        break;
-    }
+    if (FIELD_TYPES[spec.type].stored(spec, n) !== null) throw GIVE_UP;
     if (field.index === TS) this.ts = n;
     else if (field.index === RECEIVED_AT) this.receivedAt = n;
   }

@@ -1,4 +1,5 @@
-import { EXTRA_FIELD, FIELD_BY_NAME, TIMESTAMP_MAX_MS, TIMESTAMP_MIN_MS } from './fields.ts';
+import { FIELD_TYPES } from './field-types.ts';
+import { EXTRA_FIELD, FIELD_BY_NAME } from './fields.ts';
 import type { EventReject } from './rejects.ts';
 
 /** A record of the topic, checked: its event time and the JSON line to store. */
@@ -20,23 +21,6 @@ export const STORED_REQUIRED_FIELDS = ['event_id', 'event_type', 'ts', 'received
 
 function reject(code: EventReject['code'], message: string, field?: string): StoredResult {
   return { ok: false, reject: field === undefined ? { code, message } : { code, message, field } };
-}
-
-function typeMatches(type: string, value: unknown): boolean {
-  switch (type) {
-    case 'string':
-    case 'enum':
-      return typeof value === 'string' && value.isWellFormed();
-    case 'int32':
-      return Number.isInteger(value) && Math.abs(value as number) <= 2 ** 31 - 1;
-    case 'int64':
-    case 'timestamp':
-      return Number.isSafeInteger(value);
-    case 'double':
-      return typeof value === 'number' && Number.isFinite(value);
-    default:
-      return false;
-  }
 }
 
 /**
@@ -74,21 +58,8 @@ export function checkStoredEvent(value: Buffer | null): StoredResult {
       continue;
     }
     if (v === null) continue;
-    if (!typeMatches(spec.type, v))
-      return reject('FIELD_TYPE', `${key} has the wrong type for the schema`, key);
-    if (
-      spec.type === 'timestamp' &&
-      ((v as number) < TIMESTAMP_MIN_MS || (v as number) > TIMESTAMP_MAX_MS)
-    ) {
-      return reject('FIELD_OUT_OF_RANGE', `${key} is outside years 0001 to 9999`, key);
-    }
-    if (spec.values && !spec.values.includes(v as string)) {
-      return reject(
-        'FIELD_VALUE_NOT_ALLOWED',
-        `${key} must be one of ${spec.values.join(', ')}`,
-        key,
-      );
-    }
+    const problem = FIELD_TYPES[spec.type].stored(spec, v);
+    if (problem) return { ok: false, reject: problem };
   }
   for (const required of STORED_REQUIRED_FIELDS) {
     if (record[required] === undefined || record[required] === null) {

@@ -1,7 +1,7 @@
-import { EXTRA_FIELD, FIELD_BY_NAME, SERVER_FIELDS, type FieldSpec } from './fields.ts';
-import { maxLengthOf, type EventLimits } from './limits.ts';
+import { FIELD_TYPES, FieldFailure } from './field-types.ts';
+import { EXTRA_FIELD, FIELD_BY_NAME, SERVER_FIELDS } from './fields.ts';
+import type { EventLimits } from './limits.ts';
 import type { EventReject } from './rejects.ts';
-import { parseEventTime } from './time.ts';
 import { uuidv7 } from './uuid.ts';
 
 /** Keys that could reach an object's prototype if copied naively; refused anywhere in an event. */
@@ -34,82 +34,6 @@ export type ValidationResult =
 
 function fail(code: EventReject['code'], message: string, field?: string): ValidationResult {
   return { ok: false, reject: field === undefined ? { code, message } : { code, message, field } };
-}
-
-/** A field that failed its check (a class, so that a checked value is returned without a wrapper). */
-class FieldFailure {
-  constructor(readonly result: ValidationResult) {}
-}
-
-type FieldOutcome = string | number | FieldFailure;
-
-function bad(code: EventReject['code'], message: string, field: string): FieldFailure {
-  return new FieldFailure(fail(code, message, field));
-}
-
-function checkField(spec: FieldSpec, value: unknown, ctx: ValidationContext): FieldOutcome {
-  const name = spec.name;
-  switch (spec.type) {
-    case 'string':
-    case 'enum': {
-      if (typeof value !== 'string') return bad('FIELD_TYPE', `${name} must be a string`, name);
-      const maxLength = maxLengthOf(spec, ctx.limits);
-      if (maxLength !== undefined && value.length > maxLength) {
-        return bad('FIELD_TOO_LONG', `${name} is longer than ${maxLength} characters`, name);
-      }
-      if (!value.isWellFormed())
-        return bad('STRING_NOT_WELL_FORMED', `${name} contains a lone UTF-16 surrogate`, name);
-      if (spec.values && !spec.values.includes(value)) {
-        return bad(
-          'FIELD_VALUE_NOT_ALLOWED',
-          `${name} must be one of ${spec.values.join(', ')}`,
-          name,
-        );
-      }
-      return value;
-    }
-    case 'int32':
-    case 'int64': {
-      const n = typeof value === 'string' && /^-?\d{1,16}$/.test(value) ? Number(value) : value;
-      if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
-        return bad('FIELD_TYPE', `${name} must be an integer (within ±2^53)`, name);
-      }
-      const max = spec.max ?? (spec.type === 'int32' ? 2 ** 31 - 1 : Number.MAX_SAFE_INTEGER);
-      const min = spec.min ?? (spec.type === 'int32' ? -(2 ** 31) : Number.MIN_SAFE_INTEGER);
-      if (n < min || n > max)
-        return bad('FIELD_OUT_OF_RANGE', `${name} must be between ${min} and ${max}`, name);
-      return n;
-    }
-    case 'double': {
-      if (typeof value !== 'number' || !Number.isFinite(value))
-        return bad('FIELD_TYPE', `${name} must be a number`, name);
-      if (
-        (spec.min !== undefined && value < spec.min) ||
-        (spec.max !== undefined && value > spec.max)
-      ) {
-        return bad('FIELD_OUT_OF_RANGE', `${name} is out of range`, name);
-      }
-      return value;
-    }
-    case 'timestamp': {
-      const ms = parseEventTime(value);
-      if (ms === null)
-        return bad(
-          'FIELD_TYPE',
-          `${name} must be an RFC 3339 date-time or epoch milliseconds`,
-          name,
-        );
-      const { maxPastMs, maxFutureMs } = ctx.limits;
-      if (ms < ctx.receivedAt - maxPastMs || ms > ctx.receivedAt + maxFutureMs) {
-        return bad(
-          'TS_OUT_OF_WINDOW',
-          `${name} must be within ${Math.round(maxPastMs / 3600000)} h before and ${Math.round(maxFutureMs / 60000)} min after receive time`,
-          name,
-        );
-      }
-      return ms;
-    }
-  }
 }
 
 /** Walks a value kept in `extra`: depth, forbidden keys, string length and well-formedness. */
@@ -201,8 +125,8 @@ export function validateEvent(input: unknown, ctx: ValidationContext): Validatio
       continue;
     }
     if (value === null || value === undefined) continue; // null means absent
-    let checked = checkField(spec, value, ctx);
-    if (checked instanceof FieldFailure) return checked.result;
+    let checked = FIELD_TYPES[spec.type].accept(spec, value, ctx);
+    if (checked instanceof FieldFailure) return { ok: false, reject: checked.reject };
     switch (key) {
       case 'event_type':
         eventType = checked as string;

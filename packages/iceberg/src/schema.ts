@@ -1,5 +1,5 @@
-import { EXTRA_FIELD, FIELDS, type FieldType } from '@loglake/events';
-import type { NestedField, PrimitiveType, Schema } from './types.ts';
+import { EXTRA_COLUMN, EXTRA_FIELD, FIELD_TYPES, FIELDS } from '@loglake/events';
+import type { NestedField, Schema } from './types.ts';
 
 /**
  * Iceberg field ids of the event columns. An id is the column's identity for every reader
@@ -33,16 +33,6 @@ export const FIELD_IDS: Readonly<Record<string, number>> = Object.freeze({
   [EXTRA_FIELD]: 23,
 });
 
-/** The event field table's types as Iceberg types (`ts`: microseconds, UTC-adjusted). */
-export const ICEBERG_TYPE: Readonly<Record<FieldType, PrimitiveType>> = {
-  string: 'string',
-  enum: 'string',
-  int32: 'int',
-  int64: 'long',
-  double: 'double',
-  timestamp: 'timestamptz',
-};
-
 function fieldId(name: string): number {
   const id = FIELD_IDS[name];
   if (id === undefined) throw new Error(`event field ${name} has no Iceberg field id in FIELD_IDS`);
@@ -61,14 +51,14 @@ export function eventColumns(): NestedField[] {
       id: fieldId(f.name),
       name: f.name,
       required: false,
-      type: ICEBERG_TYPE[f.type],
+      type: FIELD_TYPES[f.type].iceberg,
       doc: f.doc,
     })),
     {
       id: fieldId(EXTRA_FIELD),
       name: EXTRA_FIELD,
       required: false,
-      type: 'string' as const,
+      type: EXTRA_COLUMN.iceberg,
       doc: 'Fields the schema does not know, as a JSON object.',
     },
   ];

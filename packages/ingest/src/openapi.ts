@@ -1,39 +1,5 @@
-import {
-  EVENT_REJECT_CODES,
-  EXTRA_FIELD,
-  FIELDS,
-  maxLengthOf,
-  type FieldSpec,
-} from '@loglake/events';
+import { EVENT_REJECT_CODES, EXTRA_FIELD, FIELD_TYPES, FIELDS } from '@loglake/events';
 import { GATEWAY_ERRORS } from './http-errors.ts';
-
-function fieldSchema(f: FieldSpec): Record<string, unknown> {
-  const base = { description: f.doc };
-  switch (f.type) {
-    case 'string':
-      return { ...base, type: 'string', ...(maxLengthOf(f) ? { maxLength: maxLengthOf(f) } : {}) };
-    case 'enum':
-      return { ...base, type: 'string', enum: f.values };
-    case 'int32':
-    case 'int64':
-      return {
-        ...base,
-        oneOf: [{ type: 'integer' }, { type: 'string', pattern: '^-?\\d{1,16}$' }],
-        ...(f.min !== undefined ? { minimum: f.min } : {}),
-        ...(f.max !== undefined ? { maximum: f.max } : {}),
-      };
-    case 'double':
-      return { ...base, type: 'number', ...(f.min !== undefined ? { minimum: f.min } : {}) };
-    case 'timestamp':
-      return {
-        ...base,
-        oneOf: [
-          { type: 'string', format: 'date-time' },
-          { type: 'integer', description: 'epoch milliseconds' },
-        ],
-      };
-  }
-}
 
 const errorStatuses = [...new Set(Object.values(GATEWAY_ERRORS))].sort();
 
@@ -46,7 +12,10 @@ function codesFor(status: number): string[] {
 /** The gateway's OpenAPI 3.1 description, derived from the event fields and the error registry. */
 export function openApiDocument(): Record<string, unknown> {
   const eventProperties = Object.fromEntries(
-    FIELDS.filter((f) => f.name !== 'received_at').map((f) => [f.name, fieldSchema(f)]),
+    FIELDS.filter((f) => f.name !== 'received_at').map((f) => [
+      f.name,
+      FIELD_TYPES[f.type].jsonSchema(f),
+    ]),
   );
   const responses: Record<string, unknown> = {
     '200': {

@@ -1,18 +1,9 @@
 import { open, rm, stat } from 'node:fs/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { EXTRA_FIELD, FIELDS, type FieldType } from '@loglake/events';
+import { EXTRA_COLUMN, EXTRA_FIELD, FIELD_TYPES, FIELDS } from '@loglake/events';
 import type { ParquetCodec, ParquetEncoder } from './encoder.ts';
 import { FlushSlots } from './flush-slots.ts';
 import { ndjsonOf, type NdjsonInput } from './ndjson-rows.ts';
-
-const DUCK_TYPE: Record<FieldType, string> = {
-  string: 'VARCHAR',
-  enum: 'VARCHAR',
-  int32: 'INTEGER',
-  int64: 'BIGINT',
-  double: 'DOUBLE',
-  timestamp: 'BIGINT',
-};
 
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
@@ -20,15 +11,14 @@ const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
 /** The read_json column spec and the SELECT list, both from the event fields. */
 function columnsSql(): { spec: string; select: string } {
   const spec = [
-    ...FIELDS.map((f) => `${quote(f.name)}: '${DUCK_TYPE[f.type]}'`),
-    `${quote(EXTRA_FIELD)}: 'JSON'`,
+    ...FIELDS.map((f) => `${quote(f.name)}: '${FIELD_TYPES[f.type].duckRead}'`),
+    `${quote(EXTRA_FIELD)}: '${EXTRA_COLUMN.duckRead}'`,
   ];
   const select = [
-    ...FIELDS.map((f) =>
-      f.type === 'timestamp'
-        ? `make_timestamptz(${quote(f.name)} * 1000) AS ${quote(f.name)}`
-        : quote(f.name),
-    ),
+    ...FIELDS.map((f) => {
+      const column = FIELD_TYPES[f.type].duckColumn(quote(f.name));
+      return column === quote(f.name) ? column : `${column} AS ${quote(f.name)}`;
+    }),
     quote(EXTRA_FIELD),
   ];
   return { spec: `{${spec.join(', ')}}`, select: select.join(', ') };

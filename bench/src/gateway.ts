@@ -2,6 +2,7 @@
  * `pnpm bench:gateway`: accepted events per second of the gateway alone into the local Kafka
  * broker, for batches of 1, 100 and 1,000 events per request. Prints one JSON object.
  * The load client runs on the same 2 cores as the gateway and the broker.
+ * BENCH_DURATION_MS sets each shape's duration; NODE_OPTIONS (e.g. `--cpu-prof`) reaches the gateway.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -14,6 +15,17 @@ import { sampleBody } from './sample-event.ts';
 const root = findRepoRoot();
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
 const PORT = 18080;
+/** `BENCH_GATEWAY_SHAPES=100x32,1000x8`: only these events-per-request × connections shapes. */
+const SHAPES: readonly (readonly [number, number])[] = (
+  process.env.BENCH_GATEWAY_SHAPES ?? '1x64,100x32,1000x8'
+)
+  .split(',')
+  .map((shape) => {
+    const [batch, connections] = shape.split('x').map(Number);
+    if (!Number.isSafeInteger(batch) || !Number.isSafeInteger(connections))
+      throw new Error(`BENCH_GATEWAY_SHAPES: "${shape}" is not <events>x<connections>`);
+    return [batch as number, connections as number] as const;
+  });
 
 async function main() {
   const info = await stackUp({ kafka: ['single'], s3: false, prometheus: 'off' });
@@ -60,11 +72,7 @@ async function main() {
       await sleep(100);
     }
     const results = [];
-    for (const [batch, concurrency] of [
-      [1, 64],
-      [100, 32],
-      [1000, 8],
-    ] as const) {
+    for (const [batch, concurrency] of SHAPES) {
       const body = sampleBody(batch);
       const r = await closedLoop({
         url: `http://127.0.0.1:${PORT}/events`,

@@ -42,17 +42,17 @@ export interface FieldTypeDef {
   /** What a client sends, for docs/events.md. */
   readonly jsonDoc: string;
   /** The JSON Schema of a client's value (OpenAPI), limits included. */
-  jsonSchema(spec: FieldSpec): Record<string, unknown>;
+  readonly jsonSchema: (spec: FieldSpec) => Record<string, unknown>;
   /** The gateway's check of a client's value. */
-  accept(spec: FieldSpec, value: unknown, ctx: FieldCheckContext): FieldOutcome;
+  readonly accept: (spec: FieldSpec, value: unknown, ctx: FieldCheckContext) => FieldOutcome;
   /** The sink's check of a non-null value read from the topic; null when it can be stored. */
-  stored(spec: FieldSpec, value: unknown): EventReject | null;
+  readonly stored: (spec: FieldSpec, value: unknown) => EventReject | null;
   /** A regular expression source for literals surely of the type and in range (the sink's fast path). */
-  storedLiteral(spec: FieldSpec): string;
+  readonly storedLiteral: (spec: FieldSpec) => string;
   /** The type DuckDB reads the stored JSON value as. */
   readonly duckRead: string;
   /** The SQL expression that turns the read value into the column. */
-  duckColumn(sqlName: string): string;
+  readonly duckColumn: (sqlName: string) => string;
   readonly parquet: ParquetColumn;
   readonly iceberg: IcebergPrimitive;
 }

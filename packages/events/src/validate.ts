@@ -1,5 +1,5 @@
-import { FIELD_TYPES, FieldFailure } from './field-types.ts';
-import { EXTRA_FIELD, FIELD_BY_NAME, SERVER_FIELDS } from './fields.ts';
+import { FIELD_TYPES, FieldFailure, type FieldTypeDef } from './field-types.ts';
+import { EXTRA_FIELD, FIELD_BY_NAME, SERVER_FIELDS, type FieldSpec } from './fields.ts';
 import type { EventLimits } from './limits.ts';
 import type { EventReject } from './rejects.ts';
 import { uuidv7 } from './uuid.ts';
@@ -85,10 +85,56 @@ function checkExtra(
   return null;
 }
 
-/** `"key":` of a declared field (their names need no escaping). */
-const KEY_PREFIX: ReadonlyMap<string, string> = new Map(
-  [...FIELD_BY_NAME.keys()].map((name) => [name, `${JSON.stringify(name)}:`]),
+/** What the walk does with a declared field's value besides writing it. */
+const enum Role {
+  Plain,
+  EventType,
+  EventId,
+  Ts,
+  Source,
+  UserId,
+  SessionId,
+}
+
+const ROLES: Readonly<Record<string, Role>> = {
+  event_type: Role.EventType,
+  event_id: Role.EventId,
+  ts: Role.Ts,
+  source: Role.Source,
+  user_id: Role.UserId,
+  session_id: Role.SessionId,
+};
+
+/** A declared top-level key, looked up once: its check and its `"key":` (names need no escaping). */
+interface KeyPlan {
+  readonly spec: FieldSpec;
+  readonly accept: FieldTypeDef['accept'];
+  readonly prefix: string;
+  readonly role: Role;
+}
+
+/** Client-settable declared fields; server fields and unknown keys are not here (they go to `extra`). */
+const PLANS: ReadonlyMap<string, KeyPlan> = new Map(
+  [...FIELD_BY_NAME.values()]
+    .filter((spec) => !SERVER_FIELDS.has(spec.name))
+    .map((spec) => [
+      spec.name,
+      {
+        spec,
+        accept: FIELD_TYPES[spec.type].accept,
+        prefix: `${JSON.stringify(spec.name)}:`,
+        role: ROLES[spec.name] ?? Role.Plain,
+      },
+    ]),
 );
+
+/** Characters JSON.stringify escapes in a well-formed string. */
+const NEEDS_ESCAPE = /["\\\x00-\x1f]/;
+
+/** A well-formed string as JSON, as JSON.stringify writes it; most need no escapes and no call. */
+function jsonString(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
 
 /**
  * Validates one event and writes the JSON for Kafka in the same walk: declared fields typed
@@ -109,13 +155,12 @@ export function validateEvent(input: unknown, ctx: ValidationContext): Validatio
   let userId: string | undefined;
   let sessionId: string | undefined;
   const record = input as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
-    if (FORBIDDEN_KEYS.has(key)) return fail('FORBIDDEN_KEY', `key "${key}" is not allowed`, key);
+  // for-in over a parsed JSON object: its own keys, in Object.keys order, without an array.
+  for (const key in record) {
     const value = record[key];
-    const spec = FIELD_BY_NAME.get(key);
-    const keepAsExtra =
-      spec === undefined || SERVER_FIELDS.has(key) || (key === 'source' && !ctx.allowBodySource);
-    if (keepAsExtra) {
+    const plan = PLANS.get(key);
+    if (plan === undefined || (plan.role === Role.Source && !ctx.allowBodySource)) {
+      if (FORBIDDEN_KEYS.has(key)) return fail('FORBIDDEN_KEY', `key "${key}" is not allowed`, key);
       if (!key.isWellFormed())
         return fail('STRING_NOT_WELL_FORMED', 'a key contains a lone UTF-16 surrogate');
       const problem = checkExtra(value, key, 2, ctx.limits);
@@ -125,32 +170,34 @@ export function validateEvent(input: unknown, ctx: ValidationContext): Validatio
       continue;
     }
     if (value === null || value === undefined) continue; // null means absent
-    let checked = FIELD_TYPES[spec.type].accept(spec, value, ctx);
+    let checked = plan.accept(plan.spec, value, ctx);
     if (checked instanceof FieldFailure) return { ok: false, reject: checked.reject };
-    switch (key) {
-      case 'event_type':
+    switch (plan.role) {
+      case Role.Plain:
+        break;
+      case Role.EventType:
         eventType = checked as string;
         break;
-      case 'event_id':
+      case Role.EventId:
         checked = eventId =
           (checked as string).length > 0 ? (checked as string) : uuidv7(ctx.receivedAt);
         break;
-      case 'ts':
+      case Role.Ts:
         ts = checked as number;
         break;
-      case 'source':
+      case Role.Source:
         checked = source = (checked as string).length > 0 ? (checked as string) : ctx.source;
         break;
-      case 'user_id':
+      case Role.UserId:
         userId = checked as string;
         break;
-      case 'session_id':
+      case Role.SessionId:
         sessionId = checked as string;
         break;
     }
     if (json.length > 1) json += ',';
-    json += KEY_PREFIX.get(key) ?? `${JSON.stringify(key)}:`;
-    json += typeof checked === 'number' ? String(checked) : JSON.stringify(checked);
+    json += plan.prefix;
+    json += typeof checked === 'number' ? String(checked) : jsonString(checked);
   }
   if (eventType === undefined || eventType.length === 0) {
     return fail('FIELD_REQUIRED', 'event_type is required', 'event_type');
@@ -164,7 +211,7 @@ export function validateEvent(input: unknown, ctx: ValidationContext): Validatio
     json += `,"ts":${ts}`;
   }
   json += `,"received_at":${ctx.receivedAt}`;
-  if (source === undefined) json += `,"source":${JSON.stringify(ctx.source)}`;
+  if (source === undefined) json += `,"source":${jsonString(ctx.source)}`;
   if (extra) json += `,${JSON.stringify(EXTRA_FIELD)}:${JSON.stringify(extra)}`;
   json += '}';
   // Most events are far below the limit: count UTF-8 bytes only when the string could reach it.

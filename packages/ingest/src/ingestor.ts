@@ -252,8 +252,11 @@ export class Ingestor {
     const eventIds: string[] = [];
     const rejected: RejectedEvent[] = [];
     let bytes = 0;
-    body.items.forEach((item, index) => {
-      const lineError = body.lineErrors.get(index);
+    const { items, lineErrors } = body;
+    const anyLineErrors = lineErrors.size > 0;
+    for (let index = 0; index < items.length; index += 1) {
+      const item = items[index];
+      const lineError = anyLineErrors ? lineErrors.get(index) : undefined;
       const result = lineError
         ? { ok: false as const, reject: lineError }
         : validateEvent(item, ctx);
@@ -261,13 +264,13 @@ export class Ingestor {
         rejected.push({ index, ...result.reject });
         m.eventsRejected.inc({ code: result.reject.code });
         this.deadLetter(result.reject, item, { index, requestId, source, receivedAt });
-        return;
+        continue;
       }
       const e = result.event;
       records.push({ key: this.keyOf(e), value: e.json });
       eventIds.push(e.eventId);
       bytes += e.bytes;
-    });
+    }
 
     if (records.length === 0) {
       throw new GatewayHttpError(

@@ -60,6 +60,10 @@ export interface DrainResult {
   readonly rows_per_cpu_second: number;
   readonly cpu_s_per_million: number | null;
   readonly peak_rss_mb: number;
+  /** The sink's SINK_MEMORY_BUDGET_BYTES (from its /metrics), and the goal of issue 12: peak RSS ≤ budget + 150 MB. */
+  readonly memory_budget_mb: number | null;
+  readonly peak_rss_over_budget_mb: number | null;
+  readonly peak_rss_goal_met: boolean | null;
   /** Where the memory was at the highest RSS sampled (the sink's /metrics, every 500 ms). */
   readonly memory_at_peak: MemorySample | null;
   readonly flush_max_age_ms: number;
@@ -76,6 +80,8 @@ export interface MemorySample {
   readonly buffered_mb: number;
   /** RSS − heap − external: DuckDB's memory, native code and stacks. */
   readonly other_mb: number;
+  /** SINK_MEMORY_BUDGET_BYTES, in MiB like `peak_rss_mb` (VmHWM / 1024). */
+  readonly budget_mb: number;
 }
 
 function metricValue(text: string, name: string): number {
@@ -102,6 +108,7 @@ function memorySampler(): { stop(): Promise<MemorySample | null> } {
             external_mb: mb(external),
             buffered_mb: mb(metricValue(text, 'loglake_sink_buffered_bytes')),
             other_mb: mb(rss - heap - external),
+            budget_mb: Math.round(metricValue(text, 'loglake_sink_buffer_budget_bytes') / 2 ** 20),
           };
         }
       } catch {
@@ -165,6 +172,9 @@ export async function drainBacklog(options: {
       rows_per_cpu_second: Math.round(options.rows / used.cpu_s),
       cpu_s_per_million: perMillion(used.cpu_s, options.rows),
       peak_rss_mb: used.peak_rss_mb,
+      memory_budget_mb: memory?.budget_mb ?? null,
+      peak_rss_over_budget_mb: memory ? used.peak_rss_mb - memory.budget_mb : null,
+      peak_rss_goal_met: memory ? used.peak_rss_mb <= memory.budget_mb + 150 : null,
       memory_at_peak: memory,
       flush_max_age_ms: flushAgeMs,
     };

@@ -72,8 +72,9 @@ export interface DrainResult {
 /** MB, from the sink's own metrics. */
 export interface MemorySample {
   readonly rss_mb: number;
-  /** V8's heap (objects, strings). */
+  /** V8's heap (objects, strings), as allocated from the system, and the part of it in use. */
   readonly js_heap_mb: number;
+  readonly js_heap_used_mb: number;
   /** Memory outside the heap that JavaScript holds: Buffers (the ranges' NDJSON chunks, kafkajs' fetches). */
   readonly external_mb: number;
   /** Record bytes the sink counts against SINK_MEMORY_BUDGET_BYTES. */
@@ -105,6 +106,7 @@ function memorySampler(): { stop(): Promise<MemorySample | null> } {
           best = {
             rss_mb: mb(rss),
             js_heap_mb: mb(heap),
+            js_heap_used_mb: mb(metricValue(text, 'nodejs_heap_size_used_bytes')),
             external_mb: mb(external),
             buffered_mb: mb(metricValue(text, 'loglake_sink_buffered_bytes')),
             other_mb: mb(rss - heap - external),

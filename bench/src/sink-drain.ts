@@ -60,6 +60,10 @@ export interface DrainResult {
   readonly rows_per_cpu_second: number;
   readonly cpu_s_per_million: number | null;
   readonly peak_rss_mb: number;
+  /** The sink's SINK_MEMORY_BUDGET_BYTES (from its /metrics), and the goal of issue 12: peak RSS ≤ budget + 150 MB. */
+  readonly memory_budget_mb: number | null;
+  readonly peak_rss_over_budget_mb: number | null;
+  readonly peak_rss_goal_met: boolean | null;
   /** Where the memory was at the highest RSS sampled (the sink's /metrics, every 500 ms). */
   readonly memory_at_peak: MemorySample | null;
   readonly flush_max_age_ms: number;
@@ -68,14 +72,17 @@ export interface DrainResult {
 /** MB, from the sink's own metrics. */
 export interface MemorySample {
   readonly rss_mb: number;
-  /** V8's heap (objects, strings). */
+  /** V8's heap (objects, strings), as allocated from the system, and the part of it in use. */
   readonly js_heap_mb: number;
+  readonly js_heap_used_mb: number;
   /** Memory outside the heap that JavaScript holds: Buffers (the ranges' NDJSON chunks, kafkajs' fetches). */
   readonly external_mb: number;
   /** Record bytes the sink counts against SINK_MEMORY_BUDGET_BYTES. */
   readonly buffered_mb: number;
   /** RSS − heap − external: DuckDB's memory, native code and stacks. */
   readonly other_mb: number;
+  /** SINK_MEMORY_BUDGET_BYTES, in MiB like `peak_rss_mb` (VmHWM / 1024). */
+  readonly budget_mb: number;
 }
 
 function metricValue(text: string, name: string): number {
@@ -99,9 +106,11 @@ function memorySampler(): { stop(): Promise<MemorySample | null> } {
           best = {
             rss_mb: mb(rss),
             js_heap_mb: mb(heap),
+            js_heap_used_mb: mb(metricValue(text, 'nodejs_heap_size_used_bytes')),
             external_mb: mb(external),
             buffered_mb: mb(metricValue(text, 'loglake_sink_buffered_bytes')),
             other_mb: mb(rss - heap - external),
+            budget_mb: Math.round(metricValue(text, 'loglake_sink_buffer_budget_bytes') / 2 ** 20),
           };
         }
       } catch {
@@ -165,6 +174,9 @@ export async function drainBacklog(options: {
       rows_per_cpu_second: Math.round(options.rows / used.cpu_s),
       cpu_s_per_million: perMillion(used.cpu_s, options.rows),
       peak_rss_mb: used.peak_rss_mb,
+      memory_budget_mb: memory?.budget_mb ?? null,
+      peak_rss_over_budget_mb: memory ? used.peak_rss_mb - memory.budget_mb : null,
+      peak_rss_goal_met: memory ? used.peak_rss_mb <= memory.budget_mb + 150 : null,
       memory_at_peak: memory,
       flush_max_age_ms: flushAgeMs,
     };

@@ -9,7 +9,7 @@
  * Before the drain, Kafka's own ConsumerPerformance reads the same backlog in its own group: the
  * ceiling the drain is measured against (`drain_vs_consumer_perf`).
  * BENCH_STEADY_S=0 skips the steady phase; BENCH_SINK_CPU_PROF=<dir> writes the draining sink's
- * V8 CPU profile there (node --cpu-prof).
+ * V8 CPU profile there (node --cpu-prof); BENCH_SINK_NODE_OPTIONS adds Node options to the draining sink.
  * Prints one JSON object.
  */
 import { join } from 'node:path';
@@ -24,6 +24,8 @@ import { backlogLine, drainBacklog, fillBacklog } from './sink-drain.ts';
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const STEADY_S = Number(process.env.BENCH_STEADY_S ?? 120);
 const CPU_PROF_DIR = process.env.BENCH_SINK_CPU_PROF;
+/** Node options of the draining sink, e.g. `--max-semi-space-size=4` (to measure V8's share of RSS). */
+const NODE_OPTIONS = process.env.BENCH_SINK_NODE_OPTIONS ?? '';
 const RATE = 10_000;
 const root = findRepoRoot();
 
@@ -74,8 +76,15 @@ async function main() {
       groupId,
       rows: ROWS,
       logFile,
-      ...(CPU_PROF_DIR
-        ? { env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${CPU_PROF_DIR}` } }
+      ...(CPU_PROF_DIR || NODE_OPTIONS
+        ? {
+            env: {
+              NODE_OPTIONS: [
+                NODE_OPTIONS,
+                CPU_PROF_DIR ? `--cpu-prof --cpu-prof-dir=${CPU_PROF_DIR}` : '',
+              ].join(' '),
+            },
+          }
         : {}),
     });
     const consumer_perf = {

@@ -116,5 +116,7 @@ export async function encodeRange(
     throw error;
   }
   poison.sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+  // Encoded: the range's bytes are in the files now (an encode that failed keeps them, for its retry).
+  for (const rows of range.buckets.values()) rows.release();
   return { files, poison, dispose };
 }

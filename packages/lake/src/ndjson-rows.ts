@@ -58,6 +58,19 @@ export class NdjsonRows implements NdjsonInput {
     return chunk;
   }
 
+  /**
+   * Gives the chunks back once the rows are encoded (the range lives on until its commit, its bytes
+   * need not); the rows are empty afterwards.
+   */
+  release(): void {
+    this.chunks.length = 0;
+    this.chunkFirstRow.length = 0;
+    this.ends.length = 0;
+    this.offsets.length = 0;
+    this.current = null;
+    this.used = 0;
+  }
+
   offsetAt(row: number): bigint {
     return BigInt(this.offsets[row] as number);
   }

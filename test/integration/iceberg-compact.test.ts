@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect } from 'vitest';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, inject } from 'vitest';
 import { hasCode } from '@loglake/core';
 import {
   compactTable,
@@ -16,6 +18,7 @@ import {
   type AppendTarget,
   type TableMetadata,
 } from '@loglake/iceberg';
+import { findRepoRoot } from '@loglake/stack';
 import { test } from '../support/fixtures.ts';
 import { useIcebergCatalog } from '../support/iceberg.ts';
 import { TOPIC, idsSha256, pyIcebergScan, useTestTables } from '../support/iceberg-writer.ts';
@@ -228,6 +231,52 @@ describe('compaction, expiry and orphan cleanup against the real catalog and S3'
       rows: t.ids.length,
       distinct_event_ids: t.ids.length,
       event_ids_sha256: idsSha256(t.ids),
+    });
+  });
+});
+
+describe('the upkeep commands', () => {
+  test('pnpm lake:compact, lake:expire and lake:orphans run against the table', async ({
+    store,
+  }) => {
+    const t = await tables.newTable(store.url, true);
+    for (let i = 0; i < 3; i++) await t.append(10, HOUR, 0);
+    const s3 = inject('s3');
+    const env = {
+      ...process.env,
+      SINK_ICEBERG_CATALOG_URL: catalogInfo().url,
+      SINK_ICEBERG_NAMESPACE: t.namespace.join('.'),
+      SINK_ICEBERG_TABLE: t.table,
+      S3_ENDPOINT: s3.endpoint,
+      S3_REGION: s3.region,
+      S3_ACCESS_KEY_ID: s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    };
+    const run = async (script: string, args: string[]) => {
+      const path = join(findRepoRoot(), 'services', 'lake-upkeep', 'src', script);
+      const { stdout } = await promisify(execFile)('npx', ['tsx', path, ...args], {
+        env,
+        timeout: 120_000,
+      });
+      return JSON.parse(stdout) as Record<string, unknown>;
+    };
+    // HOUR ended long before the default 2 h grace.
+    const plan = await run('compact.ts', ['--dry-run']);
+    expect(plan).toMatchObject({ plannedGroups: 1, snapshotId: null });
+    expect((await load(t)).snapshots).toHaveLength(3);
+    const compacted = await run('compact.ts', ['--target-size', '64MiB']);
+    expect(compacted).toMatchObject({ committedGroups: 1, filesRemoved: 3, filesAdded: 1 });
+    const expired = await run('expire.ts', ['--older-than', '0s', '--retain-last', '1']);
+    expect(expired.expiredSnapshotIds).toHaveLength(3);
+    expect(expired.dataFiles).toHaveLength(3);
+    const orphans = await run('orphans.ts', ['--older-than', '1h']);
+    expect(orphans).toMatchObject({ orphans: [], deleted: false });
+    expect(recordedOffsets(await load(t), TOPIC)).toEqual(new Map(t.next));
+    expect(await pyIcebergScan(catalogInfo().url, t)).toMatchObject({
+      rows: 30,
+      distinct_event_ids: 30,
+      event_ids_sha256: idsSha256(t.ids),
+      files: 1,
     });
   });
 });

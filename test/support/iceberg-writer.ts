@@ -95,9 +95,11 @@ export function useTestTables(catalogInfo: () => IcebergCatalogInfo) {
     return { ...written, filePath };
   }
 
-  async function newTable(storeUrl: string): Promise<TestTable> {
+  /** `plainName`: a namespace of letters, digits and `_` only (as SINK_ICEBERG_NAMESPACE takes). */
+  async function newTable(storeUrl: string, plainName = false): Promise<TestTable> {
     const catalog = await connect();
-    const namespace = [uniqueName('ns')];
+    const name = uniqueName('ns');
+    const namespace = [plainName ? name.replaceAll('-', '_') : name];
     const location = s3Uri(storeUrl.split('/').pop() ?? '', 'events');
     await ensureEventTable(catalog, namespace, 'events', { location });
     const ids: string[] = [];

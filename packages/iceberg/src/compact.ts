@@ -35,6 +35,8 @@ export interface CompactOptions {
   readonly maxAttempts?: number;
   readonly backoff?: (attempt: number) => Promise<void>;
   readonly log?: (event: string, fields: Readonly<Record<string, unknown>>) => void;
+  /** Plan only: report the groups, rewrite and commit nothing. */
+  readonly dryRun?: boolean;
 }
 
 export interface CompactReport {
@@ -50,6 +52,13 @@ export interface CompactReport {
   readonly bytesOut: bigint;
   readonly attempts: number;
   readonly durationMs: number;
+  /** The plan: one entry per group (hour, files, input bytes, rows). */
+  readonly groups: readonly {
+    readonly tsHour: number;
+    readonly files: number;
+    readonly inputBytes: bigint;
+    readonly rows: bigint;
+  }[];
 }
 
 /** Live data files of `main`'s current snapshot, in the current partition spec. */
@@ -134,7 +143,14 @@ export async function compactTable(
     groups: groups.length,
     files: groups.reduce((n, g) => n + g.files.length, 0),
   });
+  const plan = groups.map((g) => ({
+    tsHour: g.tsHour,
+    files: g.files.length,
+    inputBytes: g.inputBytes,
+    rows: g.recordCount,
+  }));
   const empty = {
+    groups: plan,
     snapshotId: null,
     plannedGroups: groups.length,
     committedGroups: 0,
@@ -146,7 +162,7 @@ export async function compactTable(
     bytesOut: 0n,
     attempts: 0,
   };
-  if (groups.length === 0 || !schema)
+  if (groups.length === 0 || !schema || options.dryRun)
     return { ...empty, durationMs: Math.round(performance.now() - started) };
   await mkdir(options.workDir, { recursive: true });
   const rewriter = await createFileRewriter({
@@ -173,6 +189,7 @@ export async function compactTable(
     groups.filter((g) => list.some((r) => r.replaced[0] === g.files[0]?.filePath));
   const committed = inGroups(result.committed);
   const report: CompactReport = {
+    groups: plan,
     snapshotId: result.snapshot?.['snapshot-id'] ?? null,
     plannedGroups: groups.length,
     committedGroups: result.committed.length,
@@ -188,6 +205,6 @@ export async function compactTable(
     attempts: result.attempts,
     durationMs: Math.round(performance.now() - started),
   };
-  log('compaction_committed', { ...report });
+  log('compaction_committed', { ...report, groups: report.groups.length });
   return report;
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { LoglakeError } from '@loglake/core';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -115,6 +116,28 @@ async function rewriteGroup(
 }
 
 /**
+ * The rewrite reads columns by name (DuckDB's `read_parquet` does not resolve Parquet field ids), so
+ * a column renamed since some files were written would read as null there. loglake never renames
+ * (ids and names are fixed in `schema.ts`); a table where some schema gave an id another name is
+ * refused rather than rewritten.
+ */
+function refuseRenamedColumns(metadata: TableMetadata): void {
+  const names = new Map<number, string>();
+  for (const s of metadata.schemas) {
+    for (const f of s.fields) {
+      const seen = names.get(f.id);
+      if (seen !== undefined && seen !== f.name) {
+        throw new LoglakeError(
+          'LOGLAKE_ICEBERG_INVALID_METADATA',
+          `column ${f.id} was renamed (${seen} → ${f.name}): compaction reads columns by name and does not rewrite this table`,
+        );
+      }
+      names.set(f.id, f.name);
+    }
+  }
+}
+
+/**
  * Compaction of closed hours: plans groups of small files per hour (`planCompaction`), rewrites
  * each group into one file with DuckDB (rows checked equal, field ids kept, zstd), uploads it, and
  * commits one `replace` snapshot for all groups (`replaceFiles`: fast appends that land meanwhile
@@ -131,6 +154,7 @@ export async function compactTable(
   const log = options.log ?? (() => {});
   const metadata = (await target.catalog.loadTable(target.namespace, target.table)).metadata;
   const schema = metadata.schemas.find((s) => s['schema-id'] === metadata['current-schema-id']);
+  refuseRenamedColumns(metadata);
   const groups = planCompaction(await liveDataFiles(target, metadata), {
     targetFileSizeBytes: options.targetFileSizeBytes ?? DEFAULT_TARGET_FILE_SIZE_BYTES,
     ...(options.minFileSizeBytes === undefined

@@ -280,3 +280,36 @@ describe('the upkeep commands', () => {
     });
   });
 });
+
+describe('compaction whose commit answer is lost', () => {
+  test('a 502 after the catalog applied the replace is found on main, not committed twice', async ({
+    store,
+  }) => {
+    const t = await tables.newTable(store.url);
+    for (let i = 0; i < 3; i++) await t.append(10, HOUR, 0);
+    let lost = 0;
+    const losing = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+      const res = await fetch(input, init);
+      if (
+        lost === 0 &&
+        init?.method === 'POST' &&
+        String(input).endsWith('/tables/events') &&
+        res.ok
+      ) {
+        lost += 1;
+        return new Response('{"error":{"message":"bad gateway","type":"BadGateway","code":502}}', {
+          status: 502,
+        });
+      }
+      return res;
+    }) as typeof fetch;
+    const report = await compactTable(await t.withFetch(losing), { workDir, now: () => NOW });
+    expect(lost).toBe(1);
+    expect(report).toMatchObject({ committedGroups: 1, filesRemoved: 3, attempts: 1 });
+    const metadata = await load(t);
+    expect(metadata.snapshots).toHaveLength(4);
+    expect(currentSnapshot(metadata)?.['snapshot-id']).toBe(report.snapshotId);
+    expect(currentSnapshot(metadata)?.summary['total-records']).toBe('30');
+    expect(await liveDataFiles(t, metadata)).toHaveLength(1);
+  });
+});

@@ -105,7 +105,8 @@ function statsSql(path: string, columns: readonly NestedField[]): string {
   return `SELECT ${parts.join(', ')} FROM read_parquet(${literal(path)})`;
 }
 
-async function measure(
+/** Row count, per-column counts and bounds, column sizes and byte size of a local Parquet file. */
+export async function measure(
   c: DuckDBConnection,
   path: string,
   columns: readonly NestedField[],

@@ -101,7 +101,8 @@ export type TableUpdate =
       readonly type: 'branch' | 'tag';
       readonly 'snapshot-id': bigint;
     }
-  | { readonly action: 'set-properties'; readonly updates: Readonly<Record<string, string>> };
+  | { readonly action: 'set-properties'; readonly updates: Readonly<Record<string, string>> }
+  | { readonly action: 'remove-snapshots'; readonly 'snapshot-ids': readonly bigint[] };
 
 export interface CommitTableRequest {
   readonly requirements: readonly TableRequirement[];

@@ -6,3 +6,4 @@ export * from './python-venv.ts';
 export * from './prometheus.ts';
 export * from './stack.ts';
 export * from './services.ts';
+export * from './spark.ts';

@@ -16,6 +16,8 @@ export async function ensurePythonVenv(options: {
   readonly cacheDir: string;
   readonly logFile: string;
   readonly python?: string;
+  /** Let pip build pure-Python source archives (pyspark ships no wheel); hashes still apply. */
+  readonly allowSource?: boolean;
 }): Promise<string> {
   const hash = createHash('sha256')
     .update(readFileSync(options.requirements))
@@ -40,8 +42,7 @@ export async function ensurePythonVenv(options: {
         '--quiet',
         '--disable-pip-version-check',
         '--require-hashes',
-        '--only-binary',
-        ':all:',
+        ...(options.allowSource ? [] : ['--only-binary', ':all:']),
         '-r',
         options.requirements,
       ],

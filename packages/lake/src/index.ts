@@ -11,6 +11,8 @@ export * from './loss.ts';
 export * from './memory-budget.ts';
 export * from './flush-slots.ts';
 export * from './partition-writer.ts';
+export * from './range-layout.ts';
+export * from './intent-layout.ts';
 export * from './metrics.ts';
 export * from './lag.ts';
 export * from './sink.ts';

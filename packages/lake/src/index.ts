@@ -20,3 +20,7 @@ export * from './verify.ts';
 export * from './audit.ts';
 export * from './audit-report.ts';
 export * from './local-copies.ts';
+export * from './table-committer.ts';
+export * from './table-files.ts';
+export * from './table-layout.ts';
+export * from './table-audit.ts';

@@ -1,0 +1,101 @@
+import { describe, expect } from 'vitest';
+import { test, waitUntil } from '../support/fixtures.ts';
+import {
+  icebergSinkEnv,
+  pyIcebergRead,
+  readTable,
+  tableCaughtUp,
+  testTable,
+} from '../support/iceberg-sink.ts';
+import { useIcebergCatalog } from '../support/iceberg.ts';
+import { matching, startS3Proxy } from '../support/s3-proxy.ts';
+import { produceEvents, startSink, type SinkUnderTest } from '../support/sink.ts';
+
+const catalogInfo = useIcebergCatalog();
+const TOTAL = 40_000;
+const when = (ok: boolean) => (ok ? true : undefined);
+
+describe('sink crashes in iceberg mode', () => {
+  test('SIGKILL between data files and table commit, and between table commit and Kafka commit, twice each: every event in the table exactly once', async ({
+    kafka,
+    admin,
+    topic,
+    dlqTopic,
+    groupId,
+    store,
+  }) => {
+    await produceEvents(kafka, topic, TOTAL, 'icrash', { spreadHours: 3 });
+    const t = testTable(store);
+    // The catalog behind a proxy: the test sees each commit request and decides when the sink dies.
+    const proxy = await startS3Proxy({ target: catalogInfo().url });
+    const commit = matching('POST', new RegExp(`namespaces/${t.namespace}/tables/${t.table}$`));
+    const env = {
+      ...icebergSinkEnv(t, proxy.url),
+      SINK_FLUSH_MAX_ROWS: '2500',
+      SINK_MAX_FLUSHES_IN_FLIGHT: '2',
+      SINK_SESSION_TIMEOUT_MS: '6000',
+      SINK_REBALANCE_TIMEOUT_MS: '10000',
+      SINK_HEARTBEAT_INTERVAL_MS: '1000',
+    };
+    const start = () => startSink(kafka, topic, dlqTopic, groupId, store.url, env);
+    let sink: SinkUnderTest = await start();
+    let aheadOfGroup = 0;
+    try {
+      for (let round = 0; round < 4; round += 1) {
+        const before = await readTable(catalogInfo().url, t, store, topic);
+        if (round % 2 === 0) {
+          // Data files are written and the commit is on its way: the catalog never sees it.
+          proxy.hold(commit);
+          await proxy.whenHeld(1, 60_000);
+          await sink.kill();
+          proxy.release(); // the held request's client is gone: it is dropped, never sent
+          const after = await readTable(catalogInfo().url, t, store, topic);
+          expect(after.snapshotId).toBe(before.snapshotId);
+          expect(after.orphans.length).toBeGreaterThan(before.orphans.length);
+        } else {
+          // The catalog applies the commit; the sink dies before it hears so (no Kafka commit follows).
+          const dying: { exited: Promise<void> | null } = { exited: null };
+          proxy.loseResponse(commit, {
+            times: 1,
+            onAnswered: () => {
+              dying.exited = sink.kill();
+            },
+          });
+          await waitUntil(
+            'the commit applied and the sink killed',
+            async () => when(dying.exited !== null),
+            60_000,
+            20,
+          );
+          await dying.exited;
+          const after = await readTable(catalogInfo().url, t, store, topic);
+          expect(after.snapshotId).not.toBe(before.snapshotId);
+          const committed = await admin.committedOffsets(groupId, topic);
+          const ahead = [...after.recorded].some(
+            ([p, next]) => next > BigInt(committed.find((c) => c.partition === p)?.offset ?? '-1'),
+          );
+          if (ahead) aheadOfGroup += 1;
+        }
+        proxy.clear();
+        sink = await start();
+      }
+      await waitUntil(
+        'the table and the group at the end of every partition',
+        async () => when(await tableCaughtUp(catalogInfo().url, t, store, admin, groupId, topic)),
+        240_000,
+        500,
+      );
+    } finally {
+      await sink.stop();
+      await proxy.stop();
+    }
+    // The table was ahead of the group after each kill that followed an applied commit: the
+    // restarted sink had to start from the table's offsets, not the group's.
+    expect(aheadOfGroup).toBe(2);
+    const table = await readTable(catalogInfo().url, t, store, topic);
+    expect(table).toMatchObject({ rows: TOTAL, missing: [] });
+    expect(table.orphans.length).toBeGreaterThanOrEqual(2);
+    const read = await pyIcebergRead(catalogInfo().url, t);
+    expect(read).toMatchObject({ rows: TOTAL, distinct_event_ids: TOTAL });
+  }, 420_000);
+});

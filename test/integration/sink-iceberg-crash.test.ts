@@ -1,4 +1,4 @@
-import { describe, expect } from 'vitest';
+import { describe, expect, inject } from 'vitest';
 import { test, waitUntil } from '../support/fixtures.ts';
 import {
   icebergSinkEnv,
@@ -9,6 +9,7 @@ import {
 } from '../support/iceberg-sink.ts';
 import { useIcebergCatalog } from '../support/iceberg.ts';
 import { matching, startS3Proxy } from '../support/s3-proxy.ts';
+import { startService } from '../support/processes.ts';
 import { produceEvents, startSink, type SinkUnderTest } from '../support/sink.ts';
 
 const catalogInfo = useIcebergCatalog();
@@ -97,5 +98,30 @@ describe('sink crashes in iceberg mode', () => {
     expect(table.orphans.length).toBeGreaterThanOrEqual(2);
     const read = await pyIcebergRead(catalogInfo().url, t);
     expect(read).toMatchObject({ rows: TOTAL, distinct_event_ids: TOTAL });
+    // pnpm lake:check through the table: no findings, the orphans reported as such.
+    const s3 = inject('s3');
+    const check = startService(
+      'sink',
+      {
+        ...icebergSinkEnv(t, catalogInfo().url),
+        KAFKA_BROKERS: kafka.brokers.join(','),
+        S3_ENDPOINT: s3.endpoint,
+        S3_ACCESS_KEY_ID: s3.accessKeyId,
+        S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+        SINK_TOPIC: topic,
+        SINK_GROUP_ID: groupId,
+      },
+      ['--table-format', 'iceberg'],
+      'lake-check.ts',
+    );
+    expect(await check.exited, check.output()).toBe(0);
+    const report = JSON.parse(
+      check
+        .output()
+        .split('\n')
+        .find((l) => l.startsWith('{')) ?? '{}',
+    ) as { rows: number; ok: boolean; orphans: string[]; findings: unknown[] };
+    expect(report).toMatchObject({ rows: TOTAL, ok: true, findings: [] });
+    expect(report.orphans).toEqual(table.orphans);
   }, 420_000);
 });

@@ -25,7 +25,7 @@ describe('sink crashes in iceberg mode', () => {
     groupId,
     store,
   }) => {
-    await produceEvents(kafka, topic, TOTAL, 'icrash', { spreadHours: 3 });
+    await produceEvents(kafka, topic, TOTAL, 'icrash', { spreadHours: 3, run: 'icrash' });
     const t = testTable(store);
     // The catalog behind a proxy: the test sees each commit request and decides when the sink dies.
     const proxy = await startS3Proxy({ target: catalogInfo().url });
@@ -100,20 +100,16 @@ describe('sink crashes in iceberg mode', () => {
     expect(read).toMatchObject({ rows: TOTAL, distinct_event_ids: TOTAL });
     // pnpm lake:check through the table: no findings, the orphans reported as such.
     const s3 = inject('s3');
-    const check = startService(
-      'sink',
-      {
-        ...icebergSinkEnv(t, catalogInfo().url),
-        KAFKA_BROKERS: kafka.brokers.join(','),
-        S3_ENDPOINT: s3.endpoint,
-        S3_ACCESS_KEY_ID: s3.accessKeyId,
-        S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-        SINK_TOPIC: topic,
-        SINK_GROUP_ID: groupId,
-      },
-      ['--table-format', 'iceberg'],
-      'lake-check.ts',
-    );
+    const cliEnv = {
+      ...icebergSinkEnv(t, catalogInfo().url),
+      KAFKA_BROKERS: kafka.brokers.join(','),
+      S3_ENDPOINT: s3.endpoint,
+      S3_ACCESS_KEY_ID: s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      SINK_TOPIC: topic,
+      SINK_GROUP_ID: groupId,
+    };
+    const check = startService('sink', cliEnv, ['--table-format', 'iceberg'], 'lake-check.ts');
     expect(await check.exited, check.output()).toBe(0);
     const report = JSON.parse(
       check
@@ -123,5 +119,28 @@ describe('sink crashes in iceberg mode', () => {
     ) as { rows: number; ok: boolean; orphans: string[]; findings: unknown[] };
     expect(report).toMatchObject({ rows: TOTAL, ok: true, findings: [] });
     expect(report.orphans).toEqual(table.orphans);
+    // pnpm verify through the table: the run's 40,000 events, each once.
+    const verify = startService(
+      'generator',
+      cliEnv,
+      [
+        '--run',
+        'icrash',
+        '--expected',
+        String(TOTAL),
+        '--topic',
+        topic,
+        '--group',
+        groupId,
+        '--wait',
+        '0',
+        '--table-format',
+        'iceberg',
+      ],
+      'verify.ts',
+    );
+    expect(await verify.exited, verify.output()).toBe(0);
+    const verified = JSON.parse(verify.output().trim().split('\n').at(-1) ?? '{}') as unknown;
+    expect(verified).toMatchObject({ expected: TOTAL, found: TOTAL, missing: 0, duplicated: 0 });
   }, 420_000);
 });

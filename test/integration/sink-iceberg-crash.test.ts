@@ -10,7 +10,7 @@ import {
 import { useIcebergCatalog } from '../support/iceberg.ts';
 import { matching, startS3Proxy } from '../support/s3-proxy.ts';
 import { startService } from '../support/processes.ts';
-import { produceEvents, startSink, type SinkUnderTest } from '../support/sink.ts';
+import { metricValue, produceEvents, startSink, type SinkUnderTest } from '../support/sink.ts';
 
 const catalogInfo = useIcebergCatalog();
 const TOTAL = 40_000;
@@ -143,4 +143,53 @@ describe('sink crashes in iceberg mode', () => {
     const verified = JSON.parse(verify.output().trim().split('\n').at(-1) ?? '{}') as unknown;
     expect(verified).toMatchObject({ expected: TOTAL, found: TOTAL, missing: 0, duplicated: 0 });
   }, 420_000);
+
+  test('records deleted from Kafka before the sink read them are declared lost in the commit, the rest land once', async ({
+    kafka,
+    admin,
+    topic,
+    dlqTopic,
+    groupId,
+    store,
+  }) => {
+    const t = testTable(store);
+    const env = icebergSinkEnv(t, catalogInfo().url);
+    const first = await startSink(kafka, topic, dlqTopic, groupId, store.url, env);
+    await produceEvents(kafka, topic, 3000, 'iret1', { spreadHours: 2 });
+    try {
+      await waitUntil(
+        'the first 3,000 in the table',
+        async () => when(await tableCaughtUp(catalogInfo().url, t, store, admin, groupId, topic)),
+        120_000,
+        200,
+      );
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
+    const recorded = (await readTable(catalogInfo().url, t, store, topic)).recorded.get(0) ?? -1n;
+    await produceEvents(kafka, topic, 3000, 'iret2', { spreadHours: 2 });
+    const end = BigInt((await admin.topicOffsets(topic)).find((o) => o.partition === 0)?.high ?? 0);
+    expect(end - recorded).toBeGreaterThan(100n);
+    // Retention removes 100 records of partition 0 the sink never read.
+    await admin.deleteRecords(topic, 0, (recorded + 100n).toString());
+    const second = await startSink(kafka, topic, dlqTopic, groupId, store.url, env);
+    let lost = NaN;
+    try {
+      await waitUntil(
+        'the table and the group at the end of every partition',
+        async () => when(await tableCaughtUp(catalogInfo().url, t, store, admin, groupId, topic)),
+        120_000,
+        200,
+      );
+      lost = metricValue(await second.metrics(), 'loglake_sink_lost_records_total');
+    } finally {
+      expect(await second.stop()).toBe(0);
+    }
+    expect(lost).toBe(100);
+    const table = await readTable(catalogInfo().url, t, store, topic);
+    expect(table).toMatchObject({ rows: 6000 - 100, missing: [] });
+    expect(table.losses).toEqual([`{"0":[${recorded},${recorded + 100n}]}`]);
+    const read = await pyIcebergRead(catalogInfo().url, t);
+    expect(read).toMatchObject({ rows: 5900, distinct_event_ids: 5900 });
+  }, 300_000);
 });

@@ -262,7 +262,6 @@ export class PartitionWriter {
       if (flush.cancelled || result.status === 'cancelled') return;
       const { range } = flush;
       if (result.status === 'moved') {
-        metrics.rangesMoved.inc();
         logger.warn(
           {
             event: 'sink_range_moved',

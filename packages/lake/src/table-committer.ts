@@ -87,6 +87,8 @@ export class TableCommitter {
         live.map((s) => s.range),
       );
       this.metrics.tableCommitDuration.observe((performance.now() - started) / 1000);
+      // Every refusal, also of ranges whose writer has lost its partition meanwhile (a zombie's).
+      this.metrics.rangesMoved.inc(result.moved.length);
       const snapshotId = result.append?.snapshot['snapshot-id'];
       if (result.append) {
         this.metrics.tableCommits.inc();

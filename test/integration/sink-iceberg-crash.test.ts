@@ -14,6 +14,8 @@ import { metricValue, produceEvents, startSink, type SinkUnderTest } from '../su
 
 const catalogInfo = useIcebergCatalog();
 const TOTAL = 40_000;
+/** Events produced after the last restart, whose commit answer is lost. */
+const LATE = 2_000;
 const when = (ok: boolean) => (ok ? true : undefined);
 
 describe('sink crashes in iceberg mode', () => {
@@ -41,6 +43,8 @@ describe('sink crashes in iceberg mode', () => {
     const start = () => startSink(kafka, topic, dlqTopic, groupId, store.url, env);
     let sink: SinkUnderTest = await start();
     let aheadOfGroup = 0;
+    let lostAnswer = false;
+    let refusedAfterLostAnswer = NaN;
     try {
       for (let round = 0; round < 4; round += 1) {
         const before = await readTable(catalogInfo().url, t, store, topic);
@@ -80,12 +84,17 @@ describe('sink crashes in iceberg mode', () => {
         proxy.clear();
         sink = await start();
       }
+      // Last, the answer to a commit the catalog applied is lost and the sink lives on: it must
+      // find its snapshot on main's ancestry (rule 3), not commit again, and not be refused.
+      proxy.loseResponse(commit, { times: 1, onAnswered: () => (lostAnswer = true) });
+      await produceEvents(kafka, topic, LATE, 'icrash-late', { spreadHours: 3 });
       await waitUntil(
         'the table and the group at the end of every partition',
         async () => when(await tableCaughtUp(catalogInfo().url, t, store, admin, groupId, topic)),
         240_000,
         500,
       );
+      refusedAfterLostAnswer = metricValue(await sink.metrics(), 'loglake_sink_ranges_moved_total');
     } finally {
       await sink.stop();
       await proxy.stop();
@@ -93,11 +102,13 @@ describe('sink crashes in iceberg mode', () => {
     // The table was ahead of the group after each kill that followed an applied commit: the
     // restarted sink had to start from the table's offsets, not the group's.
     expect(aheadOfGroup).toBe(2);
+    expect(lostAnswer).toBe(true);
+    expect(refusedAfterLostAnswer).toBe(0);
     const table = await readTable(catalogInfo().url, t, store, topic);
-    expect(table).toMatchObject({ rows: TOTAL, missing: [] });
+    expect(table).toMatchObject({ rows: TOTAL + LATE, missing: [] });
     expect(table.orphans.length).toBeGreaterThanOrEqual(2);
     const read = await pyIcebergRead(catalogInfo().url, t);
-    expect(read).toMatchObject({ rows: TOTAL, distinct_event_ids: TOTAL });
+    expect(read).toMatchObject({ rows: TOTAL + LATE, distinct_event_ids: TOTAL + LATE });
     // pnpm lake:check through the table: no findings, the orphans reported as such.
     const s3 = inject('s3');
     const cliEnv = {
@@ -117,7 +128,7 @@ describe('sink crashes in iceberg mode', () => {
         .split('\n')
         .find((l) => l.startsWith('{')) ?? '{}',
     ) as { rows: number; ok: boolean; orphans: string[]; findings: unknown[] };
-    expect(report).toMatchObject({ rows: TOTAL, ok: true, findings: [] });
+    expect(report).toMatchObject({ rows: TOTAL + LATE, ok: true, findings: [] });
     expect(report.orphans).toEqual(table.orphans);
     // pnpm verify through the table: the run's 40,000 events, each once.
     const verify = startService(

@@ -213,9 +213,12 @@ export async function createDataFileWriter(
         // writev takes at most IOV_MAX (1024) buffers per call.
         for (let i = 0; i < ndjson.buffers.length; i += 1024)
           await file.writev(ndjson.buffers.slice(i, i + 1024));
-      } finally {
+      } catch (error) {
         await file.close();
+        await rm(input, { force: true });
+        throw error;
       }
+      await file.close();
       return fromFile(input, path);
     },
     close() {

@@ -58,6 +58,11 @@ export interface FaultOptions {
   readonly times?: number;
 }
 
+export interface LoseOptions extends FaultOptions {
+  /** Called once the server has answered a matching request, before the client's connection closes. */
+  readonly onAnswered?: () => void;
+}
+
 export interface FailOptions extends FaultOptions {
   /** The S3 error code in the XML body; by default derived from the status (503 ServiceUnavailable). */
   readonly code?: string;
@@ -78,7 +83,7 @@ export interface S3FaultProxy {
   /** Stops holding and forwards every parked request, in arrival order. */
   release(): void;
   /** Forwards matching requests and, once S3 has answered, closes the client's connection instead. */
-  loseResponse(match: RequestPredicate, options?: FaultOptions): void;
+  loseResponse(match: RequestPredicate, options?: LoseOptions): void;
   /** Answers matching requests with `status` (default 503) and an S3 XML error, without forwarding. */
   fail(match: RequestPredicate, status?: number, options?: FailOptions): void;
   /** From now on, accepts requests and never answers them (`stop()` closes their connections). */
@@ -134,6 +139,7 @@ interface Rule {
   remaining: number;
   readonly status: number;
   readonly code: string;
+  readonly onAnswered?: () => void;
 }
 
 interface Parked {
@@ -215,7 +221,7 @@ export async function startS3Proxy(options: S3ProxyOptions): Promise<S3FaultProx
 
   function forward(req: IncomingMessage, res: ServerResponse, body: Readable, r: S3Request) {
     if (res.destroyed) return; // the client hung up meanwhile
-    const lose = take('lose', r) !== undefined;
+    const lose = take('lose', r);
     const upstream = httpRequest(
       {
         hostname: target.hostname,
@@ -227,6 +233,7 @@ export async function startS3Proxy(options: S3ProxyOptions): Promise<S3FaultProx
       },
       (answer) => {
         if (lose) {
+          lose.onAnswered?.();
           answer.resume();
           answer.once('end', () => res.destroy());
           answer.once('error', () => res.destroy());
@@ -342,7 +349,14 @@ export async function startS3Proxy(options: S3ProxyOptions): Promise<S3FaultProx
       for (const p of due) p.go();
     },
     loseResponse(match, o = {}) {
-      rules.push({ kind: 'lose', match, remaining: o.times ?? Infinity, status: 0, code: '' });
+      rules.push({
+        kind: 'lose',
+        match,
+        remaining: o.times ?? Infinity,
+        status: 0,
+        code: '',
+        ...(o.onAnswered ? { onAnswered: o.onAnswered } : {}),
+      });
     },
     fail(match, status = 503, o = {}) {
       const code = o.code ?? S3_ERROR_CODES[status] ?? 'InjectedFault';

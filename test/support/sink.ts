@@ -54,7 +54,8 @@ export async function produceEvents(
   topic: string,
   count: number,
   prefix: string,
-  options: { batch?: number; spreadHours?: number } = {},
+  /** `run`: also give each event `run_id` = run and `seq` = n + 1 (kept in `extra`), as `pnpm generate` does, for `pnpm verify`. */
+  options: { batch?: number; spreadHours?: number; run?: string } = {},
 ): Promise<void> {
   const producer = createKafkaProducer(kafka);
   await producer.connect();
@@ -75,6 +76,7 @@ export async function produceEvents(
             bid: (j % 100) / 10,
             message: `event ${j} ünïcødé ✓`,
             ...(j % 10 === 0 ? { attrs: { n: j, tags: ['a', 'b'] } } : {}),
+            ...(options.run ? { run_id: options.run, seq: j + 1 } : {}),
           },
           { receivedAt: now, source: 'test', allowBodySource: false, limits: DEFAULT_EVENT_LIMITS },
         );

@@ -1,4 +1,4 @@
-import { rm, stat, writeFile } from 'node:fs/promises';
+import { open, rm, stat, writeFile } from 'node:fs/promises';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { encodeBound } from './bounds.ts';
 import { hourOf } from './partition.ts';
@@ -31,6 +31,11 @@ export interface DataFileWriter {
    * local Parquet file with the table's field ids, and measures it from the file itself.
    */
   write(lines: readonly string[], path: string): Promise<WrittenDataFile>;
+  /** The same for NDJSON bytes as they are (the sink's buffers: no string per row). */
+  writeNdjson(
+    input: { readonly buffers: readonly Uint8Array[]; readonly rows: number },
+    path: string,
+  ): Promise<WrittenDataFile>;
   close(): void;
 }
 
@@ -179,24 +184,43 @@ export async function createDataFileWriter(
   });
   const columns = eventColumns();
   const { spec, select, fieldIds } = copySql(columns);
+  const fromFile = async (input: string, path: string): Promise<WrittenDataFile> => {
+    const c = await instance.connect();
+    try {
+      await c.run(
+        `COPY (SELECT ${select} FROM read_json(${literal(input)}, format = 'newline_delimited', ` +
+          `columns = ${spec}, maximum_object_size = 16777216)) TO ${literal(path)} ` +
+          `(FORMAT parquet, COMPRESSION ${options.compression ?? 'zstd'}, ` +
+          `ROW_GROUP_SIZE ${options.rowGroupSize ?? 122880}, FIELD_IDS ${fieldIds})`,
+      );
+      return await measure(c, path, columns);
+    } finally {
+      c.closeSync();
+      await rm(input, { force: true });
+    }
+  };
   return {
     async write(lines, path) {
       if (lines.length === 0) throw new Error('a data file needs at least one row');
       const input = `${path}.ndjson`;
       await writeFile(input, `${lines.join('\n')}\n`);
-      const c = await instance.connect();
+      return fromFile(input, path);
+    },
+    async writeNdjson(ndjson, path) {
+      if (ndjson.rows === 0) throw new Error('a data file needs at least one row');
+      const input = `${path}.ndjson`;
+      const file = await open(input, 'w');
       try {
-        await c.run(
-          `COPY (SELECT ${select} FROM read_json(${literal(input)}, format = 'newline_delimited', ` +
-            `columns = ${spec}, maximum_object_size = 16777216)) TO ${literal(path)} ` +
-            `(FORMAT parquet, COMPRESSION ${options.compression ?? 'zstd'}, ` +
-            `ROW_GROUP_SIZE ${options.rowGroupSize ?? 122880}, FIELD_IDS ${fieldIds})`,
-        );
-        return await measure(c, path, columns);
-      } finally {
-        c.closeSync();
+        // writev takes at most IOV_MAX (1024) buffers per call.
+        for (let i = 0; i < ndjson.buffers.length; i += 1024)
+          await file.writev(ndjson.buffers.slice(i, i + 1024));
+      } catch (error) {
+        await file.close();
         await rm(input, { force: true });
+        throw error;
       }
+      await file.close();
+      return fromFile(input, path);
     },
     close() {
       instance.closeSync();

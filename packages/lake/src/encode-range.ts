@@ -36,8 +36,8 @@ export function isRefusal(error: unknown): boolean {
  * (a row refused alone is refused in any company) and encodes the rest. Deterministic: the same
  * rows always give the same file and the same refusals, so a replay matches its intent.
  */
-async function encodeRefusing(
-  encoder: ParquetEncoder,
+export async function encodeRefusing(
+  encoder: Pick<ParquetEncoder, 'encodeNdjson'>,
   rows: NdjsonRows,
   path: string,
 ): Promise<{ bytes: number; refused: { index: number; message: string }[] }> {

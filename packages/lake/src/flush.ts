@@ -80,6 +80,8 @@ export interface DurableFlush {
 export type FlushResult =
   | DurableFlush
   | { readonly status: 'conflict'; readonly existing: Intent }
+  /** The table records another next offset for the partition (another writer moved it on): read again from there. */
+  | { readonly status: 'moved'; readonly recorded: bigint }
   | { readonly status: 'cancelled' };
 
 /**

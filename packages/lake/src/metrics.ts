@@ -104,6 +104,32 @@ export function createSinkMetrics(registry: Registry) {
       help: 'Flushes abandoned because another writer recorded a different cut first.',
       registers,
     }),
+    tableCommits: new Counter({
+      name: 'loglake_sink_table_commits_total',
+      help: 'Commits to the Iceberg table that landed (SINK_TABLE_FORMAT=iceberg): one per committer round with finished ranges.',
+      registers,
+    }),
+    tableCommitDuration: new Histogram({
+      name: 'loglake_sink_table_commit_duration_seconds',
+      help: 'From the start of a table commit to its answer (landed, refused or failed), retries on conflicts included.',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    tableCommitConflicts: new Counter({
+      name: 'loglake_sink_table_commit_conflicts_total',
+      help: 'Table commits that found main moved (409) and were rebuilt on the new snapshot.',
+      registers,
+    }),
+    tableCommitFailures: new Counter({
+      name: 'loglake_sink_table_commit_failures_total',
+      help: 'Table commit rounds that failed (catalog unavailable, attempts used up); their ranges are tried again.',
+      registers,
+    }),
+    rangesMoved: new Counter({
+      name: 'loglake_sink_ranges_moved_total',
+      help: 'Finished ranges the table refused because another writer moved the partition on (OFFSETS_MOVED); the partition is read again from the offset the table records.',
+      registers,
+    }),
     freshness: new Gauge({
       name: 'loglake_sink_oldest_pending_event_age_seconds',
       help: 'Age (by received_at) of the oldest event read but not yet durable in the lake; 0 when none.',

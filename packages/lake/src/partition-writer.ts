@@ -1,14 +1,13 @@
 import type { Logger } from '@loglake/core';
 import type { ConsumedRecord, KafkaConsumer } from '@loglake/kafka';
-import { findChainStart } from './chain-start.ts';
 import type { FlushSlots } from './flush-slots.ts';
-import { Flush, logDurableFlush, runFlush, type FlushContext, type FlushReason } from './flush.ts';
-import { followIntent, readIntent, type Intent } from './intent.ts';
+import { Flush, logDurableFlush, type FlushReason } from './flush.ts';
+import { followIntent, type Intent } from './intent.ts';
 import { DedupWindow } from './dedup-window.ts';
-import { reportGap } from './loss.ts';
 import type { Hold, MemoryBudget } from './memory-budget.ts';
 import { recordDurableFlush, type SinkMetrics } from './metrics.ts';
 import { RangeBuffer } from './range-buffer.ts';
+import type { RangeLayout, StartHint } from './range-layout.ts';
 import { rememberRecord, takeRecord } from './record-intake.ts';
 import { Abandoned } from './retry.ts';
 
@@ -22,7 +21,8 @@ export interface WriterLimits {
 export interface WriterHost {
   readonly topic: string;
   readonly limits: WriterLimits;
-  readonly ctx: FlushContext;
+  /** Where a partition starts and how a cut range becomes durable (intents, or a table). */
+  readonly layout: RangeLayout;
   readonly slots: FlushSlots;
   readonly budget: MemoryBudget;
   readonly metrics: SinkMetrics;
@@ -91,36 +91,21 @@ export class PartitionWriter {
     return this.buffer.isEmpty ? null : this.buffer.ageStartedAt;
   }
 
-  /** Finds where the partition's chain of ranges continues, seeks there and becomes ready. */
+  /** Asks the layout where the partition continues, seeks there and becomes ready. */
   async start(from: bigint, metadata: string | null, logStart: bigint): Promise<void> {
-    const { ctx, logger, topic } = this.host;
-    const found = await ctx.retry(
-      () => findChainStart(ctx.store, topic, this.partition, from, metadata),
-      () => (this.closed ? 'partition lost' : null),
-    );
-    if (this.closed) return;
-    if (found.gap) {
-      const reason = from === logStart ? 'retention' : 'reset';
-      const gap = {
-        topic,
-        partition: this.partition,
-        writer: ctx.writer,
-        reason,
-        ...found.gap,
-      } as const;
-      const lost = await ctx.retry(
-        () => reportGap(ctx.store, logger, gap),
-        () => (this.closed ? 'partition lost' : null),
-      );
-      this.host.metrics.lostRecords.inc(lost);
-    }
-    if (this.closed) return;
+    await this.begin({ from, metadata, logStart }, this.epoch);
+  }
+
+  private async begin(hint: StartHint, epoch: number): Promise<void> {
+    const { layout, logger, topic } = this.host;
+    const stale = () => (this.closed || this.epoch !== epoch ? 'partition lost' : null);
+    const found = await layout.start(this.partition, hint, stale);
+    if (found.lost > 0) this.host.metrics.lostRecords.inc(found.lost);
+    if (stale() !== null) return;
     this.buffer = new RangeBuffer(this.partition, found.start);
-    if (found.intent) this.buffer.fixEnd(followIntent(found.intent));
-    else if (found.nextRecorded !== null)
-      this.buffer.fixEnd({ kind: 'chain', last: found.nextRecorded - 1n });
+    if (found.end) this.buffer.fixEnd(found.end);
     // Read the window's offsets before the start again, for their event ids only.
-    const seekTo = this.window.restartAt(found.start, logStart);
+    const seekTo = this.window.restartAt(found.start, hint.logStart);
     this.host.consumer.seek(topic, this.partition, seekTo.toString());
     this.state = 'ready';
     logger.info(
@@ -128,9 +113,9 @@ export class PartitionWriter {
         event: 'sink_partition_assigned',
         partition: this.partition,
         first: found.start.toString(),
-        committed: from.toString(),
+        committed: hint.from.toString(),
         found_by: found.how,
-        follows_intent: found.intent !== null,
+        follows_intent: found.end?.kind === 'intent',
         dedup_from: seekTo.toString(),
       },
       'partition assigned',
@@ -239,14 +224,14 @@ export class PartitionWriter {
   }
 
   private startLookup(): void {
-    const { ctx, topic, logger } = this.host;
+    const { layout, logger } = this.host;
     const epoch = this.epoch;
     const first = this.buffer.first;
     const stale = () => (this.closed || this.epoch !== epoch ? 'stale' : null);
-    const lookup: Promise<void> = ctx
-      .retry(() => readIntent(ctx.store, topic, this.partition, first), stale)
-      .then((intent) => {
-        if (stale() === null && intent) this.buffer.fixEnd(followIntent(intent));
+    const lookup: Promise<void> = layout.ctx
+      .retry(() => layout.recordedEnd(this.partition, first), stale)
+      .then((end) => {
+        if (stale() === null && end) this.buffer.fixEnd(end);
       })
       .catch((error: unknown) => {
         if (!(error instanceof Abandoned))
@@ -261,14 +246,35 @@ export class PartitionWriter {
   }
 
   private async run(flush: Flush, previous: Flush | null): Promise<void> {
-    const { slots, metrics, logger, ctx } = this.host;
+    const { slots, metrics, logger, layout } = this.host;
     const started = performance.now();
     await slots.acquire();
+    let holding = true;
+    const releaseSlot = () => {
+      if (!holding) return;
+      holding = false;
+      slots.release();
+      this.host.changed();
+    };
     try {
       if (flush.cancelled) return;
-      const result = await runFlush(ctx, flush, previous);
+      const result = await layout.write(flush, previous, releaseSlot);
       if (flush.cancelled || result.status === 'cancelled') return;
       const { range } = flush;
+      if (result.status === 'moved') {
+        logger.warn(
+          {
+            event: 'sink_range_moved',
+            partition: this.partition,
+            first: range.first.toString(),
+            last: range.last.toString(),
+            recorded: result.recorded.toString(),
+          },
+          'the table records another next offset: reading the partition again from there',
+        );
+        this.restart(range.first);
+        return;
+      }
       if (result.status === 'conflict') {
         metrics.intentConflicts.inc();
         logger.warn(
@@ -300,7 +306,10 @@ export class PartitionWriter {
       flush.settle(false);
       flush.releaseMemory();
       if (!flush.done) this.flushes = this.flushes.filter((f) => f !== flush);
-      slots.release();
+      if (holding) {
+        holding = false;
+        slots.release();
+      }
       this.notifyIdle();
       this.host.changed();
     }
@@ -357,6 +366,32 @@ export class PartitionWriter {
     else this.startLookup();
     this.host.consumer.seek(this.host.topic, this.partition, first.toString());
     this.host.changed();
+  }
+
+  /**
+   * The layout refused the range at `first` (another writer moved the partition on): forget what was
+   * read from there, and start the partition again where the layout says, as on assignment.
+   */
+  private restart(first: bigint): void {
+    if (this.closed) return;
+    this.epoch += 1;
+    const epoch = this.epoch;
+    for (const f of this.flushes) if (f.range.first >= first) f.cancel();
+    this.flushes = this.flushes.filter((f) => !f.cancelled);
+    this.held.release();
+    this.buffer = new RangeBuffer(this.partition, first);
+    this.lookup = null;
+    this.state = 'starting';
+    this.host.changed();
+    const { layout, logger } = this.host;
+    const stale = () => (this.closed || this.epoch !== epoch ? 'stale' : null);
+    void layout.ctx
+      .retry(() => layout.ctx.logStart(this.partition), stale)
+      .then((logStart) => this.begin({ from: first, metadata: null, logStart }, epoch))
+      .catch((error: unknown) => {
+        if (!(error instanceof Abandoned))
+          logger.error({ event: 'sink_partition_start_failed', err: error }, 'restart failed');
+      });
   }
 
   /** The partition moved to another member: stop everything, write and commit nothing more. */

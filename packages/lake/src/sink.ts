@@ -10,11 +10,12 @@ import type {
 import type { ObjectStore } from '@loglake/object-store';
 import type { ParquetEncoder } from './encoder.ts';
 import { FlushSlots } from './flush-slots.ts';
-import type { FlushContext } from './flush.ts';
+import { IntentLayout } from './intent-layout.ts';
 import { LagMonitor } from './lag.ts';
 import { MemoryBudget } from './memory-budget.ts';
 import { reportPendingAges, type SinkMetrics } from './metrics.ts';
 import { PartitionWriter, type WriterHost } from './partition-writer.ts';
+import type { LayoutContext, RangeLayout } from './range-layout.ts';
 import { Abandoned, retryUntil } from './retry.ts';
 
 export type { FlushReason } from './flush.ts';
@@ -45,11 +46,22 @@ export interface SinkOptions {
   readonly lagIntervalMs?: number;
 }
 
+/** Builds the layout the sink writes through, from what the sink shares with it. */
+export type LayoutFactory = (ctx: LayoutContext) => RangeLayout;
+
+/** The S3 layout (intents and Parquet objects by key): SINK_TABLE_FORMAT=parquet. */
+export function intentLayout(store: ObjectStore, encoder: ParquetEncoder): LayoutFactory {
+  return (ctx) => new IntentLayout(store, encoder, ctx);
+}
+
 export interface SinkDeps {
   readonly consumer: KafkaConsumer;
   readonly admin: KafkaAdmin;
-  readonly store: ObjectStore;
-  readonly encoder: ParquetEncoder;
+  /** The S3 layout's store and encoder; used when `layout` is not given. */
+  readonly store?: ObjectStore;
+  readonly encoder?: ParquetEncoder;
+  /** Where partitions start and how ranges become durable; default the S3 layout over `store`. */
+  readonly layout?: LayoutFactory;
   readonly dlqProducer: KafkaProducer;
   readonly metrics: SinkMetrics;
   readonly logger: Logger;
@@ -69,6 +81,7 @@ export class LakeSink {
   private readonly budget: MemoryBudget;
   private readonly slots: FlushSlots;
   private readonly host: WriterHost;
+  private readonly layout: RangeLayout;
   private stopping = false;
   private timer: NodeJS.Timeout | null = null;
   private lag: LagMonitor | null = null;
@@ -84,24 +97,33 @@ export class LakeSink {
     this.slots = new FlushSlots(options.maxFlushesInFlight, () =>
       metrics.flushesInFlight.set(this.slots.inFlight),
     );
-    const ctx: FlushContext = {
+    const ctx: LayoutContext = {
       topic: options.topic,
       dlqTopic: options.dlqTopic,
       writer: options.writer,
       tmpDir: options.tmpDir,
-      store: deps.store,
-      encoder: deps.encoder,
       dlqProducer: deps.dlqProducer,
+      logger: deps.logger,
+      storeCheckTimeoutMs: options.storeCheckTimeoutMs ?? 30_000,
       retry: (fn, abandon) => this.retry(fn, abandon),
       logStart: async (partition) => {
         const offsets = await deps.admin.topicOffsets(options.topic);
         return BigInt(offsets.find((o) => o.partition === partition)?.low ?? '0');
       },
     };
+    const factory =
+      deps.layout ??
+      (deps.store && deps.encoder ? intentLayout(deps.store, deps.encoder) : undefined);
+    if (!factory)
+      throw new LoglakeError(
+        'LOGLAKE_CONFIG_INVALID',
+        'the sink needs a layout, or a store and an encoder',
+      );
+    this.layout = factory(ctx);
     this.host = {
       topic: options.topic,
       limits: options,
-      ctx,
+      layout: this.layout,
       slots: this.slots,
       budget: this.budget,
       metrics,
@@ -115,9 +137,9 @@ export class LakeSink {
 
   /** Checks the bucket and Kafka, then consumes until `stop`. */
   async start(): Promise<void> {
-    const { admin, consumer, store, logger } = this.deps;
+    const { admin, consumer, logger } = this.deps;
     await mkdir(this.options.tmpDir, { recursive: true });
-    await store.checkWritable({ timeoutMs: this.options.storeCheckTimeoutMs ?? 30_000 });
+    await this.layout.prepare();
     await admin.connect();
     const topics = await admin.listTopics();
     for (const t of [this.options.topic, this.options.dlqTopic]) {
@@ -147,7 +169,12 @@ export class LakeSink {
     });
     this.lag.start();
     logger.info(
-      { event: 'sink_started', store: store.url, topic: this.options.topic },
+      {
+        event: 'sink_started',
+        layout: this.layout.name,
+        store: this.deps.store?.url,
+        topic: this.options.topic,
+      },
       'consuming',
     );
   }
@@ -167,7 +194,7 @@ export class LakeSink {
     await this.deps.dlqProducer.disconnect();
     await this.lag?.stop();
     await this.deps.admin.disconnect();
-    await this.deps.encoder.close();
+    await this.layout.close();
   }
 
   /** Stops at once, writing and committing nothing more (what is not committed is read again by the next owner). */
@@ -261,7 +288,7 @@ export class LakeSink {
    * time reads on to its recorded end, so memory stays within the budget plus one range.
    */
   private blocked(writer: PartitionWriter): boolean {
-    if (this.slots.full) return true;
+    if (this.slots.full || this.layout.backlogged) return true;
     if (!this.budget.over) return false;
     if (!this.slots.idle) return true;
     const exempt = this.exempt();

@@ -271,7 +271,7 @@ export function verifyReport(
   run: RunReport,
   folders: readonly string[] | null,
   wait: CommitWait | null,
-  audit: AuditReport,
+  audit: Pick<AuditReport, 'ok' | 'findings'>,
 ): { readonly report: VerifyReport; readonly ok: boolean } {
   const kinds: Partial<Record<AuditFindingKind, number>> = {};
   for (const f of audit.findings) kinds[f.kind] = (kinds[f.kind] ?? 0) + 1;

@@ -6,7 +6,8 @@
  *      KAFKA_TOPIC_RETENTION_MS sets retention.ms of the topics it creates (default 7 days)
  *   down
  *   status
- *   start [--secure]   the stack plus the pipeline's services, until Ctrl-C (through the secured broker with --secure)
+ *   start [--secure] [--iceberg]   the stack plus the pipeline's services, until Ctrl-C (through the
+ *      secured broker with --secure; the sink writing the Iceberg table loglake.events with --iceberg)
  */
 import { parseArgs } from 'node:util';
 import { errorMessage } from '@loglake/core';
@@ -86,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
       log(`stack ready\n${describe(info)}`);
       const services = startPipeline(info);
       log(
-        'gateway on http://127.0.0.1:8080 (POST /events), sink writing to ./lake; Ctrl-C stops everything this command started',
+        `gateway on http://127.0.0.1:8080 (POST /events), sink writing to ${info.iceberg ? `the Iceberg table loglake.events (${info.iceberg.url})` : './lake'}; Ctrl-C stops everything this command started`,
       );
       const signal = new Promise<string>((resolve) => {
         process.once('SIGINT', () => resolve('SIGINT'));

@@ -39,8 +39,28 @@ export function startServiceProcess(
 }
 
 /**
+ * `pnpm start --iceberg`: the sink writes the table `loglake.events` through the stack's REST
+ * catalog (created on first start, files under the catalog's warehouse on the stack's S3 server).
+ */
+function icebergSinkEnv(
+  catalogUrl: string,
+  s3: NonNullable<StackInfo['s3']>,
+): Record<string, string> {
+  return {
+    SINK_TABLE_FORMAT: 'iceberg',
+    SINK_ICEBERG_CATALOG_URL: catalogUrl,
+    S3_ENDPOINT: s3.endpoint ?? '',
+    S3_REGION: s3.region ?? 'us-east-1',
+    S3_FORCE_PATH_STYLE: 'true',
+    S3_ACCESS_KEY_ID: s3.credentials?.accessKeyId ?? '',
+    S3_SECRET_ACCESS_KEY: s3.credentials?.secretAccessKey ?? '',
+  };
+}
+
+/**
  * The local default pipeline: the gateway in open mode on 127.0.0.1:8080, the sink into
- * `<repo>/lake`; through the secured broker, each with its own login, when the stack runs it.
+ * `<repo>/lake` (or, with `--iceberg`, into the Iceberg table `loglake.events`); through the
+ * secured broker, each with its own login, when the stack runs it.
  */
 export function startPipeline(info: StackInfo): RunningService[] {
   const plain = { KAFKA_BROKERS: (info.kafka.single ?? []).join(',') };
@@ -53,6 +73,7 @@ export function startPipeline(info: StackInfo): RunningService[] {
     }),
     startServiceProcess(info.paths.repo, 'sink', {
       ...kafka('sink'),
+      ...(info.iceberg && info.s3 ? icebergSinkEnv(info.iceberg.url, info.s3) : {}),
       SINK_OUTPUT_URL: `file://${join(info.paths.repo, 'lake')}`,
     }),
   ];

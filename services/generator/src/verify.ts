@@ -11,17 +11,28 @@ import { errorMessage, hasCode, LoglakeError, type Env } from '@loglake/core';
 import { createKafkaAdmin, parseKafkaEnv, type KafkaClientConfig } from '@loglake/kafka';
 import {
   auditLake,
+  auditTable,
+  liveDataFiles,
   parseRunSummary,
+  tableFindings,
+  withTableCopies,
   runFolders,
   verifyReport,
   verifyRun,
   waitForCommits,
   withLocalCopies,
+  type AuditFinding,
   type AuditReport,
   type CommitWait,
   type RunReport,
   type RunRef,
 } from '@loglake/lake';
+import {
+  RestCatalog,
+  createS3FileIO,
+  parseIcebergEnv,
+  type IcebergTableConfig,
+} from '@loglake/iceberg';
 import { openStore, parseS3Env, type S3ClientConfig } from '@loglake/object-store';
 import { EVENT_TIME_WINDOW } from '@loglake/traffic';
 
@@ -41,6 +52,11 @@ pnpm verify --summary <file> | --run <id> [options]: check one generator run in 
                     120, 0: do not wait
   --no-kafka        do not ask Kafka: no wait, and the audit wants every object an intent names
   --no-rows         the audit does not compare Parquet row counts with the intents
+  --table-format <parquet|iceberg>
+                    the sink's layout (default: SINK_TABLE_FORMAT, else parquet). iceberg: the run
+                    is counted through the current snapshot of the table SINK_ICEBERG_* names (its
+                    manifests' data files, nothing else), and the table is audited as lake:check
+                    does (--lake is not used)
   --help            this text
 
 S3 settings come from S3_*, Kafka's from KAFKA_*. Without start and end times in the summary, the
@@ -55,6 +71,8 @@ type RunSource =
 
 interface VerifyConfig {
   readonly source: RunSource;
+  /** Set: the run is in this Iceberg table, not under --lake. */
+  readonly iceberg: IcebergTableConfig | null;
   readonly expected: number | null;
   readonly lakeUrl: string;
   readonly topic: string;
@@ -84,6 +102,7 @@ function parseVerifyArgs(argv: readonly string[]) {
         wait: { type: 'string', default: '120' },
         'no-kafka': { type: 'boolean' },
         'no-rows': { type: 'boolean' },
+        'table-format': { type: 'string' },
         help: { type: 'boolean' },
       },
     }).values;
@@ -112,6 +131,9 @@ function loadVerifyConfig(
   const waitS = Number(values.wait);
   if (!Number.isFinite(waitS) || waitS < 0)
     throw usage('--wait must be a number of seconds, 0 or more');
+  const format = values['table-format'] ?? env.SINK_TABLE_FORMAT ?? 'parquet';
+  if (format !== 'parquet' && format !== 'iceberg')
+    throw usage('--table-format must be parquet or iceberg');
   if (!/^(s3:\/\/[^/]+|file:\/\/.)/.test(values.lake))
     throw usage('--lake must be s3://bucket/prefix or file://path');
   return {
@@ -119,6 +141,7 @@ function loadVerifyConfig(
       values.run !== undefined
         ? { kind: 'run', runId: values.run }
         : { kind: 'summary', file: values.summary ?? null },
+    iceberg: format === 'iceberg' ? parseIcebergEnv(env, 'SINK_') : null,
     expected,
     lakeUrl: values.lake,
     topic: values.topic,
@@ -228,6 +251,40 @@ async function checkLake(
   }
 }
 
+/**
+ * The run through an Iceberg table: the data files of its current snapshot (what any reader sees),
+ * and the table's audit (referenced files present, offsets against the group's, losses).
+ */
+async function checkTable(
+  config: VerifyConfig,
+  table: IcebergTableConfig,
+  target: { runId: string; expected: number | null },
+  wait: CommitWait | null,
+): Promise<{ run: RunReport; audit: { ok: boolean; findings: AuditFinding[] } }> {
+  const catalog = await RestCatalog.connect(table.catalog);
+  const { metadata } = await catalog.loadTable(table.namespace, table.table);
+  const location = metadata.location.replace(/\/+$/, '');
+  const io = createS3FileIO(config.s3);
+  const opened = openStore(location, config.s3);
+  try {
+    const listed: string[] = [];
+    for await (const o of opened.store.list('data/'))
+      if (o.key.endsWith('.parquet')) listed.push(`${location}/${o.key}`);
+    const files = await liveDataFiles(io, metadata);
+    const run = await withTableCopies(io, files, (copies) =>
+      verifyRun(copies, target.runId, target.expected),
+    );
+    const findings = tableFindings(
+      await auditTable(io, metadata, config.topic, listed),
+      wait?.committed ?? null,
+    );
+    return { run, audit: { ok: findings.length === 0, findings } };
+  } finally {
+    opened.close();
+    io.close();
+  }
+}
+
 async function main(argv: readonly string[], env: Env): Promise<number> {
   let config;
   let target;
@@ -245,10 +302,18 @@ async function main(argv: readonly string[], env: Env): Promise<number> {
   }
   // Only after the summary arrived (the run is over) are the topic's end offsets the ones to wait for.
   const wait = config.group === null ? null : await waitForSink(config, config.group);
-  const folders = target.ref && runFolders(config.topic, target.ref, EVENT_TIME_WINDOW);
-  const { run, audit } = await checkLake(config, target, folders, wait);
+  const folders = config.iceberg
+    ? null
+    : target.ref && runFolders(config.topic, target.ref, EVENT_TIME_WINDOW);
+  const { run, audit } = config.iceberg
+    ? await checkTable(config, config.iceberg, target, wait)
+    : await checkLake(config, target, folders, wait);
   const { report, ok } = verifyReport(run, folders, wait, audit);
-  const where = folders ? `${folders.length} hour folders` : 'the whole topic';
+  const where = config.iceberg
+    ? `the current snapshot of ${config.iceberg.namespace.join('.')}.${config.iceberg.table}`
+    : folders
+      ? `${folders.length} hour folders`
+      : 'the whole topic';
   const lake = audit.ok
     ? 'no findings'
     : `${audit.findings.length} findings (run pnpm lake:check for details)`;

@@ -30,4 +30,38 @@ describe('sink loadConfig', () => {
     });
     expect(JSON.stringify(redacted(c))).not.toMatch(/AKIASECRET|topsecret/);
   });
+
+  it('reads SINK_TABLE_FORMAT=iceberg with the SINK_ICEBERG_* settings, listing every problem at once', () => {
+    expect(loadConfig({}).tableFormat).toBe('parquet');
+    expect(loadConfig({}).iceberg).toBeNull();
+    const c = loadConfig({
+      SINK_TABLE_FORMAT: 'iceberg',
+      SINK_ICEBERG_CATALOG_URL: 'http://127.0.0.1:8181',
+      SINK_ICEBERG_AUTH: 'bearer',
+      SINK_ICEBERG_TOKEN: 'sekret-token',
+      SINK_ICEBERG_LOCATION: 's3://b/tables/events',
+    });
+    expect(c.tableFormat).toBe('iceberg');
+    expect(c.iceberg).toMatchObject({
+      commitIntervalMs: 10_000,
+      location: 's3://b/tables/events',
+      codec: 'zstd',
+      table: { namespace: ['loglake'], table: 'events' },
+    });
+    expect(JSON.stringify(redacted(c))).not.toMatch(/sekret-token/);
+    let message = '';
+    try {
+      loadConfig({
+        SINK_TABLE_FORMAT: 'iceberg',
+        SINK_COMPRESSION: 'lz4',
+        SINK_FLUSH_MAX_ROWS: '0',
+      });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/SINK_COMPRESSION/);
+    expect(message).toMatch(/SINK_FLUSH_MAX_ROWS/);
+    expect(message).toMatch(/SINK_ICEBERG_CATALOG_URL/);
+    expect(() => loadConfig({ SINK_TABLE_FORMAT: 'delta' })).toThrow(/SINK_TABLE_FORMAT/);
+  });
 });

@@ -1,12 +1,39 @@
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { envNonNegativeInt, envPositiveInt, parseEnv, type Env } from '@loglake/core';
+import {
+  envNonNegativeInt,
+  envPositiveInt,
+  errorMessage,
+  LoglakeError,
+  parseEnv,
+  type Env,
+} from '@loglake/core';
+import { parseIcebergEnv, redactIcebergConfig, type IcebergTableConfig } from '@loglake/iceberg';
 import { parseKafkaEnv, type KafkaClientConfig } from '@loglake/kafka';
 import { PARQUET_CODECS, type ParquetCodec, type SinkOptions } from '@loglake/lake';
 import { parseS3Env, type S3ClientConfig } from '@loglake/object-store';
 
+/** `parquet`: the S3 layout (intents and objects by key); `iceberg`: commits to an Iceberg table. */
+export const TABLE_FORMATS = ['parquet', 'iceberg'] as const;
+export type TableFormat = (typeof TABLE_FORMATS)[number];
+
+/** Codecs both DuckDB and Iceberg readers agree on for data files. */
+const ICEBERG_CODECS = ['zstd', 'snappy', 'gzip', 'uncompressed'] as const;
+
+export interface SinkIcebergConfig {
+  readonly table: IcebergTableConfig;
+  readonly commitIntervalMs: number;
+  /** Where a table the sink creates keeps its files (`s3://bucket/prefix`); default the catalog's. */
+  readonly location?: string;
+  readonly codec: (typeof ICEBERG_CODECS)[number];
+}
+
 export interface SinkConfig {
+  readonly tableFormat: TableFormat;
+  /** Set when `tableFormat` is `iceberg`: validated here, once. */
+  readonly iceberg: SinkIcebergConfig | null;
+  /** The S3 layout's root (`tableFormat` parquet); unused with a table. */
   readonly outputUrl: string;
   readonly adminHost: string;
   readonly adminPort: number;
@@ -33,6 +60,12 @@ const schema = z
       .string()
       .regex(/^(s3:\/\/[^/]+(\/.*)?|file:\/\/.+)$/, 'expected s3://bucket/prefix or file://path')
       .default('file://lake'),
+    SINK_TABLE_FORMAT: z.enum(TABLE_FORMATS).default('parquet'),
+    SINK_ICEBERG_COMMIT_INTERVAL_MS: envPositiveInt.default(10_000),
+    SINK_ICEBERG_LOCATION: z
+      .string()
+      .regex(/^s3a?:\/\/[^/]+(\/.*)?$/, 'expected s3://bucket/prefix')
+      .optional(),
     SINK_TOPIC: z.string().min(1).default('log-data'),
     SINK_DLQ_TOPIC: z.string().min(1).default('log-data-dlq'),
     SINK_GROUP_ID: z.string().min(1).default('loglake-sink'),
@@ -78,12 +111,53 @@ const schema = z
         message: 'must be at most a third of SINK_SESSION_TIMEOUT_MS',
       });
     }
+    if (
+      v.SINK_TABLE_FORMAT === 'iceberg' &&
+      !(ICEBERG_CODECS as readonly string[]).includes(v.SINK_COMPRESSION)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SINK_COMPRESSION'],
+        message: `must be one of ${ICEBERG_CODECS.join(', ')} with SINK_TABLE_FORMAT=iceberg`,
+      });
+    }
   });
 
+/** Parses the sink's own variables and, with a table, the SINK_ICEBERG_* ones: every problem of both listed at once. */
+function parseAll(env: Env): { v: z.output<typeof schema>; table: IcebergTableConfig | null } {
+  const problems: string[] = [];
+  let v: z.output<typeof schema> | null = null;
+  let table: IcebergTableConfig | null = null;
+  try {
+    v = parseEnv(schema, env, 'sink');
+  } catch (error) {
+    problems.push(errorMessage(error));
+  }
+  if ((v?.SINK_TABLE_FORMAT ?? env.SINK_TABLE_FORMAT) === 'iceberg') {
+    try {
+      table = parseIcebergEnv(env, 'SINK_');
+    } catch (error) {
+      problems.push(errorMessage(error));
+    }
+  }
+  if (!v || problems.length > 0)
+    throw new LoglakeError('LOGLAKE_CONFIG_INVALID', problems.join('\n'));
+  return { v, table };
+}
+
 export function loadConfig(env: Env): SinkConfig {
-  const v = parseEnv(schema, env, 'sink');
+  const { v, table } = parseAll(env);
   const writer = v.SINK_WRITER_ID ?? `${hostname()}-${process.pid}`;
   return {
+    tableFormat: v.SINK_TABLE_FORMAT,
+    iceberg: table
+      ? {
+          table,
+          commitIntervalMs: v.SINK_ICEBERG_COMMIT_INTERVAL_MS,
+          ...(v.SINK_ICEBERG_LOCATION ? { location: v.SINK_ICEBERG_LOCATION } : {}),
+          codec: v.SINK_COMPRESSION as SinkIcebergConfig['codec'],
+        }
+      : null,
     outputUrl: v.SINK_OUTPUT_URL,
     adminHost: v.SINK_ADMIN_HOST,
     adminPort: v.SINK_ADMIN_PORT,
@@ -121,6 +195,9 @@ export function loadConfig(env: Env): SinkConfig {
 export function redacted(config: SinkConfig): Record<string, unknown> {
   return {
     ...config,
+    iceberg: config.iceberg
+      ? { ...config.iceberg, table: redactIcebergConfig(config.iceberg.table) }
+      : null,
     s3: { ...config.s3, ...(config.s3.credentials ? { credentials: '[redacted]' } : {}) },
     kafka: {
       ...config.kafka,

@@ -7,7 +7,8 @@
 import { parseArgs } from 'node:util';
 import { errorMessage, hasCode, LoglakeError, type Env } from '@loglake/core';
 import { createKafkaAdmin, type KafkaClientConfig } from '@loglake/kafka';
-import { auditLake, type AuditReport } from '@loglake/lake';
+import { RestCatalog, createS3FileIO, type IcebergTableConfig } from '@loglake/iceberg';
+import { auditLake, auditTable, tableFindings, type AuditReport } from '@loglake/lake';
 import { openStore, type S3ClientConfig } from '@loglake/object-store';
 import { loadConfig } from './config.ts';
 
@@ -19,6 +20,12 @@ const HELP = `pnpm lake:check [options]: audit the lake that the sink writes
                   else loglake-sink); ranges at or beyond them are in flight, not missing
   --no-kafka      do not ask Kafka: every object an intent names must be there
   --no-rows       do not read Parquet footers (no download; row counts are not compared)
+  --table-format <parquet|iceberg>
+                  the sink's layout (default: SINK_TABLE_FORMAT, else parquet). iceberg: the table
+                  SINK_ICEBERG_* names is checked through its current snapshot: rows and files of
+                  its manifests, data files under its location that no manifest references
+                  (reported as orphans, not findings), referenced files missing, the offsets the
+                  table records against the group's committed offsets, and recorded losses
   --help          this text
 
 S3 settings come from S3_*, Kafka's from KAFKA_*, as for the sink. Prints the JSON report on stdout
@@ -27,6 +34,8 @@ and a summary on stderr; exit 0 when there are no findings, 1 when there are, 2 
 // ---- Configuration: the command line over the sink's environment, read here once ----
 
 interface LakeCheckConfig {
+  /** Set: check this Iceberg table instead of the S3 layout. */
+  readonly iceberg: IcebergTableConfig | null;
   readonly lakeUrl: string;
   readonly topic: string;
   /** Null: do not ask Kafka. */
@@ -48,6 +57,7 @@ function loadLakeCheckConfig(argv: readonly string[], env: Env): LakeCheckConfig
         group: { type: 'string' },
         'no-kafka': { type: 'boolean' },
         'no-rows': { type: 'boolean' },
+        'table-format': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -61,8 +71,10 @@ function loadLakeCheckConfig(argv: readonly string[], env: Env): LakeCheckConfig
     SINK_OUTPUT_URL: values.lake ?? env.SINK_OUTPUT_URL,
     SINK_TOPIC: values.topic ?? env.SINK_TOPIC,
     SINK_GROUP_ID: values.group ?? env.SINK_GROUP_ID,
+    SINK_TABLE_FORMAT: values['table-format'] ?? env.SINK_TABLE_FORMAT,
   });
   return {
+    iceberg: sink.iceberg?.table ?? null,
     lakeUrl: sink.outputUrl,
     topic: sink.sink.topic,
     group: values['no-kafka'] ? null : sink.sink.groupId,
@@ -121,6 +133,57 @@ function summary(report: AuditReport, config: LakeCheckConfig, limit = 20): stri
   return [head, ...lines, `${report.findings.length} findings: ${counts}`, ...shown].join('\n');
 }
 
+/** lake:check of an Iceberg table (SINK_TABLE_FORMAT=iceberg): through its current snapshot. */
+async function checkTable(config: LakeCheckConfig, table: IcebergTableConfig): Promise<number> {
+  const catalog = await RestCatalog.connect(table.catalog);
+  const { metadata } = await catalog.loadTable(table.namespace, table.table);
+  const location = metadata.location.replace(/\/+$/, '');
+  const opened = openStore(location, config.s3);
+  const io = createS3FileIO(config.s3);
+  try {
+    const listed: string[] = [];
+    for await (const o of opened.store.list('data/'))
+      if (o.key.endsWith('.parquet')) listed.push(`${location}/${o.key}`);
+    const audit = await auditTable(io, metadata, config.topic, listed);
+    const committed = config.group === null ? null : await committedOffsets(config, config.group);
+    const findings = tableFindings(audit, committed);
+    const name = `${table.namespace.join('.')}.${table.table}`;
+    const report = {
+      table: name,
+      location,
+      topic: config.topic,
+      snapshot_id: audit.snapshotId,
+      rows: audit.rows,
+      files: audit.files,
+      recorded: Object.fromEntries([...audit.recorded].map(([p, o]) => [p, o.toString()])),
+      committed: committed && Object.fromEntries([...committed].map(([p, o]) => [p, o.toString()])),
+      orphans: audit.orphans,
+      findings,
+      ok: findings.length === 0,
+    };
+    await print(process.stdout, `${JSON.stringify(report)}\n`);
+    const lines = [...audit.recorded].map(
+      ([p, o]) => `  p${p}: table records ${o}, group committed ${committed?.get(p) ?? '-'}`,
+    );
+    const verdict = report.ok
+      ? 'ok: no findings'
+      : `${findings.length} findings: ${findings.map((f) => `${f.kind} ${f.detail}`).join('; ')}`;
+    await print(
+      process.stderr,
+      [
+        `lake:check table ${name} (${location}) topic ${config.topic}, snapshot ${audit.snapshotId ?? 'none'}`,
+        ...lines,
+        `  ${audit.rows} rows in ${audit.files} data files; ${audit.orphans.length} orphan files (no manifest references them: refused or abandoned ranges, for the cleanup job)`,
+        verdict,
+      ].join('\n') + '\n',
+    );
+    return report.ok ? 0 : 1;
+  } finally {
+    io.close();
+    opened.close();
+  }
+}
+
 /** Writes all of `text` before the process may exit. */
 function print(stream: NodeJS.WriteStream, text: string): Promise<void> {
   return new Promise((resolve) => stream.write(text, () => resolve()));
@@ -139,6 +202,7 @@ async function main(argv: readonly string[], env: Env): Promise<number> {
     await print(process.stdout, `${HELP}\n`);
     return 0;
   }
+  if (config.iceberg) return checkTable(config, config.iceberg);
   const opened = openStore(config.lakeUrl, config.s3);
   try {
     const committed = config.group === null ? null : await committedOffsets(config, config.group);

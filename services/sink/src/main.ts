@@ -10,9 +10,18 @@ import {
   createKafkaProducer,
   topicRetention,
 } from '@loglake/kafka';
-import { LakeSink, createDuckDbEncoder, createSinkMetrics } from '@loglake/lake';
+import { RestCatalog, createDataFileWriter, createS3FileIO } from '@loglake/iceberg';
+import {
+  LakeSink,
+  TableLayout,
+  createDuckDbEncoder,
+  createSinkMetrics,
+  intentLayout,
+  type LayoutFactory,
+  type SinkMetrics,
+} from '@loglake/lake';
 import { openStore } from '@loglake/object-store';
-import { loadConfig, redacted } from './config.ts';
+import { loadConfig, redacted, type SinkConfig } from './config.ts';
 import { retentionWarnings } from './retention-check.ts';
 
 async function main(): Promise<void> {
@@ -28,12 +37,16 @@ async function main(): Promise<void> {
 
   const registry = createRegistry({ service: 'sink' });
   const metrics = createSinkMetrics(registry);
-  const opened = openStore(config.outputUrl, config.s3);
-  const encoder = await createDuckDbEncoder({
-    codec: config.codec,
-    threads: config.encoderThreads,
-    memoryLimitMb: config.encoderMemoryMb,
-  });
+  let layout: { factory: LayoutFactory; close: () => void };
+  try {
+    layout = await buildLayout(config, metrics);
+  } catch (error) {
+    logger.fatal(
+      { event: 'sink_start_failed', err: error },
+      `cannot start: ${errorMessage(error)}`,
+    );
+    process.exit(1);
+  }
   const sink = new LakeSink(config.sink, {
     consumer: createKafkaConsumer(
       config.kafka,
@@ -46,8 +59,7 @@ async function main(): Promise<void> {
       logger,
     ),
     admin: createKafkaAdmin(config.kafka, logger),
-    store: opened.store,
-    encoder,
+    layout: layout.factory,
     dlqProducer: createKafkaProducer(config.kafka, { retries: 5 }, logger),
     metrics,
     logger,
@@ -91,13 +103,45 @@ async function main(): Promise<void> {
     }, config.shutdownTimeoutMs);
     timer.unref();
     await sink.stop();
-    opened.close();
+    layout.close();
     await admin.close();
     logger.info({ event: 'sink_stopped' }, 'stopped; everything read is durable and committed');
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+/**
+ * The layout the sink writes through: the S3 layout under SINK_OUTPUT_URL, or an Iceberg table
+ * through its REST catalog (SINK_TABLE_FORMAT=iceberg; the table is created when absent, in `start`).
+ */
+async function buildLayout(
+  config: SinkConfig,
+  metrics: SinkMetrics,
+): Promise<{ factory: LayoutFactory; close: () => void }> {
+  const encoding = { threads: config.encoderThreads, memoryLimitMb: config.encoderMemoryMb };
+  if (config.iceberg) {
+    const { table, commitIntervalMs, location, codec } = config.iceberg;
+    const catalog = await RestCatalog.connect(table.catalog);
+    const dataFiles = await createDataFileWriter({ ...encoding, compression: codec });
+    const io = createS3FileIO(config.s3);
+    const target = { catalog, io, namespace: table.namespace, table: table.table };
+    return {
+      factory: (ctx) =>
+        new TableLayout(ctx, {
+          target,
+          dataFiles,
+          commitIntervalMs,
+          ...(location ? { location } : {}),
+          metrics,
+        }),
+      close: () => undefined,
+    };
+  }
+  const opened = openStore(config.outputUrl, config.s3);
+  const encoder = await createDuckDbEncoder({ ...encoding, codec: config.codec });
+  return { factory: intentLayout(opened.store, encoder), close: () => opened.close() };
 }
 
 /** Warns when the topic may delete records before the sink has written them; never stops the sink. */

@@ -11,7 +11,7 @@ import {
   encodeOffsets,
   expireSnapshots,
   findOrphanFiles,
-  liveDataFiles,
+  compactionCandidates,
   offsetsKey,
   readManifestList,
   recordedOffsets,
@@ -121,7 +121,7 @@ describe('compaction, expiry and orphan cleanup against the real catalog and S3'
       distinct_event_ids: t.ids.length,
       event_ids_sha256: idsSha256(t.ids),
     });
-    const live = await liveDataFiles(t, after);
+    const live = await compactionCandidates(t, after);
     expect(live.reduce((n, f) => n + f.recordCount, 0n)).toBe(BigInt(t.ids.length));
     expect(currentSnapshot(after)?.summary['total-records']).toBe(String(t.ids.length));
     // The compaction snapshot's list carries the appenders' manifests that landed before it.
@@ -159,7 +159,7 @@ describe('compaction, expiry and orphan cleanup against the real catalog and S3'
     const metadata = await load(t);
     expect(currentSnapshot(metadata)?.['snapshot-id']).toBe(other?.snapshotId);
     expect(currentSnapshot(metadata)?.summary['total-records']).toBe('40');
-    const live = await liveDataFiles(t, metadata);
+    const live = await compactionCandidates(t, metadata);
     expect(live).toHaveLength(1);
     expect(live[0]?.recordCount).toBe(40n);
   });
@@ -171,7 +171,7 @@ describe('compaction, expiry and orphan cleanup against the real catalog and S3'
     for (let i = 0; i < 5; i++) await t.append(10, HOUR, i % 2);
     const appended = await load(t);
     const oldSnapshot = currentSnapshot(appended);
-    const oldFiles = await liveDataFiles(t, appended);
+    const oldFiles = await compactionCandidates(t, appended);
     const report = await compactTable(t, { workDir, now: () => NOW });
     expect(report.filesRemoved).toBe(5);
 
@@ -310,6 +310,6 @@ describe('compaction whose commit answer is lost', () => {
     expect(metadata.snapshots).toHaveLength(4);
     expect(currentSnapshot(metadata)?.['snapshot-id']).toBe(report.snapshotId);
     expect(currentSnapshot(metadata)?.summary['total-records']).toBe('30');
-    expect(await liveDataFiles(t, metadata)).toHaveLength(1);
+    expect(await compactionCandidates(t, metadata)).toHaveLength(1);
   });
 });

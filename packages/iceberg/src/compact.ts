@@ -9,11 +9,11 @@ import {
   type CompactionGroup,
 } from './compaction-plan.ts';
 import type { AppendTarget } from './fast-append.ts';
-import { MANIFEST_CONTENT_DATA, isLive, readSnapshotManifests } from './manifest-entries.ts';
+import { currentDataFiles } from './manifest-entries.ts';
 import { hourOf } from './partition.ts';
 import { replaceFiles, type ReplaceGroup } from './replace.ts';
 import { createFileRewriter, type FileRewriter } from './rewrite-data-files.ts';
-import { currentSnapshot, type TableMetadata } from './types.ts';
+import type { TableMetadata } from './types.ts';
 
 export const DEFAULT_COMPACTION_GRACE_MS = 2 * 3_600_000;
 
@@ -62,27 +62,20 @@ export interface CompactReport {
   }[];
 }
 
-/** Live data files of `main`'s current snapshot, in the current partition spec. */
-export async function liveDataFiles(
+/** The current snapshot's data files that compaction may take: the current spec's, with an hour. */
+export async function compactionCandidates(
   target: AppendTarget,
   metadata: TableMetadata,
 ): Promise<CompactionCandidate[]> {
-  const snapshot = currentSnapshot(metadata);
-  if (!snapshot) return [];
-  const { manifests, entries } = await readSnapshotManifests(target.io, snapshot);
   const out: CompactionCandidate[] = [];
-  for (const m of manifests) {
-    if (m.content !== MANIFEST_CONTENT_DATA || m.partition_spec_id !== metadata['default-spec-id'])
-      continue;
-    for (const e of entries.get(m.manifest_path) ?? []) {
-      if (!isLive(e) || e.tsHour === null || e.content !== 0) continue;
-      out.push({
-        filePath: e.filePath,
-        tsHour: e.tsHour,
-        recordCount: e.recordCount,
-        fileSizeInBytes: e.fileSizeInBytes,
-      });
-    }
+  for (const { entry: e, specId } of await currentDataFiles(target.io, metadata)) {
+    if (specId !== metadata['default-spec-id'] || e.tsHour === null) continue;
+    out.push({
+      filePath: e.filePath,
+      tsHour: e.tsHour,
+      recordCount: e.recordCount,
+      fileSizeInBytes: e.fileSizeInBytes,
+    });
   }
   return out;
 }
@@ -155,7 +148,7 @@ export async function compactTable(
   const metadata = (await target.catalog.loadTable(target.namespace, target.table)).metadata;
   const schema = metadata.schemas.find((s) => s['schema-id'] === metadata['current-schema-id']);
   refuseRenamedColumns(metadata);
-  const groups = planCompaction(await liveDataFiles(target, metadata), {
+  const groups = planCompaction(await compactionCandidates(target, metadata), {
     targetFileSizeBytes: options.targetFileSizeBytes ?? DEFAULT_TARGET_FILE_SIZE_BYTES,
     ...(options.minFileSizeBytes === undefined
       ? {}

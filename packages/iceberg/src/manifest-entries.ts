@@ -5,7 +5,13 @@ import type { FileIO } from './file-io.ts';
 import { stringifyJson } from './json.ts';
 import { readManifestList, type ManifestFile } from './manifest-list.ts';
 import { ENTRY_ADDED, manifestEntrySchema } from './manifest.ts';
-import type { PartitionSpec, Schema, Snapshot } from './types.ts';
+import {
+  currentSnapshot,
+  type PartitionSpec,
+  type Schema,
+  type Snapshot,
+  type TableMetadata,
+} from './types.ts';
 
 /** `status` of a manifest entry (spec §Manifests): 0 existing, 1 added, 2 deleted. */
 export const ENTRY_EXISTING = 0;
@@ -109,6 +115,33 @@ export async function readSnapshotManifests(
     entries.set(m.manifest_path, await read);
   }
   return { manifests, entries };
+}
+
+export interface TableDataFile {
+  readonly entry: ManifestEntry;
+  /** The partition spec of the manifest that lists it. */
+  readonly specId: number;
+}
+
+/**
+ * The data files every reader of `metadata`'s current snapshot sees: live entries of its data
+ * manifests (any partition spec), each with the snapshot that added it. The one listing of a
+ * table's files for compaction, `verify`, `lake:check` and the benches.
+ */
+export async function currentDataFiles(
+  io: FileIO,
+  metadata: TableMetadata,
+): Promise<TableDataFile[]> {
+  const snapshot = currentSnapshot(metadata);
+  if (!snapshot) return [];
+  const { manifests, entries } = await readSnapshotManifests(io, snapshot);
+  const files: TableDataFile[] = [];
+  for (const m of manifests) {
+    if (m.content !== MANIFEST_CONTENT_DATA) continue;
+    for (const entry of entries.get(m.manifest_path) ?? [])
+      if (isLive(entry) && entry.content === 0) files.push({ entry, specId: m.partition_spec_id });
+  }
+  return files;
 }
 
 /** The data sequence number to write for an entry carried into a rewritten manifest. */

@@ -2,10 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  currentDataFiles,
   currentSnapshot,
   mainAncestry,
-  readAvroFile,
-  readManifestList,
   recordedOffsets,
   type FileIO,
   type TableMetadata,
@@ -21,28 +20,17 @@ export interface LiveDataFile {
   readonly visibleAt: number;
 }
 
-const DELETED = 2;
-
-/** The data files of `metadata`'s current snapshot, read from its manifest list and manifests. */
+/** The data files of `metadata`'s current snapshot, each with when its rows became visible. */
 export async function liveDataFiles(io: FileIO, metadata: TableMetadata): Promise<LiveDataFile[]> {
-  const snapshot = currentSnapshot(metadata);
-  if (!snapshot) return [];
-  const manifests = await readManifestList(await io.read(snapshot['manifest-list']));
   const committedAt = new Map(
     (metadata.snapshots ?? []).map((s) => [s['snapshot-id'], s['timestamp-ms']]),
   );
-  const out: LiveDataFile[] = [];
-  for (const m of manifests) {
-    if (m.content !== 0) continue;
-    const visibleAt = committedAt.get(m.added_snapshot_id) ?? snapshot['timestamp-ms'];
-    const { records } = await readAvroFile(await io.read(m.manifest_path));
-    for (const entry of records) {
-      if (entry.status === DELETED) continue;
-      const file = entry.data_file as { file_path: string; record_count: bigint };
-      out.push({ path: file.file_path, records: BigInt(file.record_count), visibleAt });
-    }
-  }
-  return out;
+  const fallback = currentSnapshot(metadata)?.['timestamp-ms'] ?? 0;
+  return (await currentDataFiles(io, metadata)).map(({ entry }) => ({
+    path: entry.filePath,
+    records: entry.recordCount,
+    visibleAt: committedAt.get(entry.snapshotId) ?? fallback,
+  }));
 }
 
 export interface TableAudit {

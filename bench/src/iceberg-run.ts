@@ -16,12 +16,10 @@ import {
   RestCatalog,
   compactTable,
   createS3FileIO,
-  currentSnapshot,
-  readAvroFile,
-  readManifestList,
+  currentDataFiles,
+  FIELD_IDS,
   type TableMetadata,
 } from '@loglake/iceberg';
-import { FIELD_IDS } from '@loglake/iceberg';
 import { stackUp } from '@loglake/stack';
 import { createContext, withTopic } from './context.ts';
 import { runLoad } from './generator.ts';
@@ -30,7 +28,6 @@ import { round } from './proc-stats.ts';
 import { GATEWAY_PORT, startGateway, startSink } from './services.ts';
 import { loadSettings } from './settings.ts';
 
-const DELETED = 2;
 const RECEIVED_AT_ID = FIELD_IDS.received_at as number;
 
 interface FileStat {
@@ -70,38 +67,18 @@ async function tableFiles(
   io: ReturnType<typeof createS3FileIO>,
   metadata: TableMetadata,
 ): Promise<FileStat[]> {
-  const snapshot = currentSnapshot(metadata);
-  if (!snapshot) return [];
   const committedAt = new Map(
     (metadata.snapshots ?? []).map((s) => [s['snapshot-id'], s['timestamp-ms']]),
   );
-  const out: FileStat[] = [];
-  for (const m of await readManifestList(await io.read(snapshot['manifest-list']))) {
-    if (m.content !== 0) continue;
-    const { records } = await readAvroFile(await io.read(m.manifest_path));
-    for (const entry of records) {
-      if (entry.status === DELETED) continue;
-      const f = entry.data_file as {
-        file_path: string;
-        record_count: bigint;
-        file_size_in_bytes: bigint;
-        partition: Record<string, unknown>;
-        lower_bounds: unknown;
-        upper_bounds: unknown;
-      };
-      const addedBy = (entry.snapshot_id as bigint | null) ?? m.added_snapshot_id;
-      out.push({
-        path: f.file_path,
-        hour: Number(Object.values(f.partition)[0]),
-        records: Number(f.record_count),
-        bytes: Number(f.file_size_in_bytes),
-        visibleAt: Number(committedAt.get(addedBy) ?? snapshot['timestamp-ms']),
-        receivedMin: boundMs(f.lower_bounds, RECEIVED_AT_ID),
-        receivedMax: boundMs(f.upper_bounds, RECEIVED_AT_ID),
-      });
-    }
-  }
-  return out;
+  return (await currentDataFiles(io, metadata)).map(({ entry }) => ({
+    path: entry.filePath,
+    hour: entry.tsHour ?? Number.NaN,
+    records: Number(entry.recordCount),
+    bytes: Number(entry.fileSizeInBytes),
+    visibleAt: Number(committedAt.get(entry.snapshotId) ?? Number.NaN),
+    receivedMin: boundMs(entry.dataFile.lower_bounds, RECEIVED_AT_ID),
+    receivedMax: boundMs(entry.dataFile.upper_bounds, RECEIVED_AT_ID),
+  }));
 }
 
 function describeFiles(files: readonly FileStat[]) {
@@ -146,8 +123,14 @@ function commitsFromLog(logFile: string): { at: number; ms: number; files: numbe
   const out: { at: number; ms: number; files: number }[] = [];
   for (const line of readFileSync(logFile, 'utf8').split('\n')) {
     if (!line.includes('"sink_table_commit"')) continue;
-    const r = JSON.parse(line) as { time: number; ms: number; files: number; snapshot_id: unknown };
-    if (r.snapshot_id !== null) out.push({ at: r.time, ms: r.ms, files: r.files });
+    const r = JSON.parse(line) as {
+      time: string | number;
+      ms: number;
+      files: number;
+      snapshot_id: unknown;
+    };
+    const at = typeof r.time === 'number' ? r.time : Date.parse(r.time);
+    if (r.snapshot_id !== null) out.push({ at, ms: r.ms, files: r.files });
   }
   return out;
 }

@@ -269,7 +269,7 @@ describe('the upkeep commands', () => {
     const expired = await run('expire.ts', ['--older-than', '0s', '--retain-last', '1']);
     expect(expired.expiredSnapshotIds).toHaveLength(3);
     expect(expired.dataFiles).toHaveLength(3);
-    const orphans = await run('orphans.ts', ['--older-than', '1h']);
+    const orphans = await run('orphans.ts', ['--older-than', '1d']);
     expect(orphans).toMatchObject({ orphans: [], deleted: false });
     expect(recordedOffsets(await load(t), TOPIC)).toEqual(new Map(t.next));
     expect(await pyIcebergScan(catalogInfo().url, t)).toMatchObject({

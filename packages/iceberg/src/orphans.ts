@@ -57,11 +57,24 @@ export async function referencedFiles(
 }
 
 /**
+ * The oldest data file a loglake writer still puts into a commit: the sink's committer gives up a
+ * range whose files were written longer ago than this (its partition is read again, its files become
+ * orphans), so that orphan cleanup, which only deletes files older than `MIN_ORPHAN_AGE_MS`, never
+ * deletes a file a commit will still name.
+ */
+export const MAX_UNCOMMITTED_FILE_AGE_MS = 3_600_000;
+
+/** The youngest unreferenced file `lake:orphans` may delete: a day, well past any writer's limit. */
+export const MIN_ORPHAN_AGE_MS = 24 * 3_600_000;
+
+/**
  * Orphan files (`pnpm lake:orphans`): objects under the table's location that no metadata
  * references (`referencedFiles`) and that are older than the threshold: data files of commits that
  * failed or were abandoned, manifests and lists of retried attempts, files of an expiry that
  * stopped half way. Deleted only when asked. The age threshold protects writers in flight: their
- * files are referenced only once their commit lands, which takes seconds, never days.
+ * files are referenced only once their commit lands, and the sink never commits a file older than
+ * `MAX_UNCOMMITTED_FILE_AGE_MS`; other writers (Spark, a stalled compaction) must keep within the
+ * threshold too.
  */
 export async function findOrphanFiles(
   target: AppendTarget & { readonly io: UpkeepFileIO },

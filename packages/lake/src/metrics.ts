@@ -125,6 +125,11 @@ export function createSinkMetrics(registry: Registry) {
       help: 'Table commit rounds that failed (catalog unavailable, attempts used up); their ranges are tried again.',
       registers,
     }),
+    rangesExpired: new Counter({
+      name: 'loglake_sink_ranges_expired_total',
+      help: 'Finished ranges given up before their table commit because their data files grew older than the limit orphan cleanup relies on (the catalog failed that long); the partition is read again.',
+      registers,
+    }),
     rangesMoved: new Counter({
       name: 'loglake_sink_ranges_moved_total',
       help: 'Finished ranges the table refused because another writer moved the partition on (OFFSETS_MOVED); the partition is read again from the offset the table records.',

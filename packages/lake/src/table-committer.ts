@@ -1,5 +1,10 @@
 import { errorMessage, type Logger } from '@loglake/core';
-import { commitRanges, type AppendTarget, type DataFile } from '@loglake/iceberg';
+import {
+  MAX_UNCOMMITTED_FILE_AGE_MS,
+  commitRanges,
+  type AppendTarget,
+  type DataFile,
+} from '@loglake/iceberg';
 import type { SinkMetrics } from './metrics.ts';
 
 /** A finished range on its way into the table. */
@@ -11,6 +16,8 @@ export interface TableRange {
   readonly files: readonly DataFile[];
   /** Declares offsets `lostFrom`..`first − 1` deleted from Kafka before they were read. */
   readonly lostFrom?: bigint;
+  /** When its first data file was written (epoch ms): never committed past MAX_UNCOMMITTED_FILE_AGE_MS. */
+  readonly writtenAt: number;
 }
 
 export type CommitOutcome =
@@ -18,7 +25,9 @@ export type CommitOutcome =
   /** The table records `recorded` as the partition's next offset, not this range's first. */
   | { readonly status: 'moved'; readonly recorded: bigint }
   /** The writer gave the range up (the partition was lost or re-read) before it was committed. */
-  | { readonly status: 'abandoned' };
+  | { readonly status: 'abandoned' }
+  /** Its files are too old to commit (orphan cleanup may have deleted them): read it again. */
+  | { readonly status: 'expired' };
 
 interface Submission {
   readonly range: TableRange;
@@ -46,6 +55,7 @@ export class TableCommitter {
     private readonly intervalMs: number,
     private readonly metrics: SinkMetrics,
     private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
   ) {}
 
   start(): void {
@@ -74,8 +84,10 @@ export class TableCommitter {
     const taken = this.pending;
     this.pending = [];
     const live: Submission[] = [];
+    const oldest = this.now() - MAX_UNCOMMITTED_FILE_AGE_MS;
     for (const s of taken) {
       if (s.abandoned()) s.settle({ status: 'abandoned' });
+      else if (s.range.writtenAt < oldest) this.expire(s);
       else live.push(s);
     }
     if (live.length === 0) return;
@@ -121,6 +133,28 @@ export class TableCommitter {
       // Before anything submitted since, so each partition's ranges stay in offset order.
       this.pending = [...live, ...this.pending];
     }
+  }
+
+  /**
+   * Gives up a range whose files are older than MAX_UNCOMMITTED_FILE_AGE_MS (the catalog refused or
+   * failed every round since, or the process was stopped that long): orphan cleanup may delete such
+   * files, so a commit must never name them. The partition is read again from the table's offset;
+   * later ranges of it in this round start past the table's offset and are refused as moved.
+   */
+  private expire(s: Submission): void {
+    const { range } = s;
+    this.metrics.rangesExpired.inc();
+    this.logger.warn(
+      {
+        event: 'sink_table_range_expired',
+        partition: range.partition,
+        first: range.first.toString(),
+        last: (range.next - 1n).toString(),
+        age_ms: this.now() - range.writtenAt,
+      },
+      'a finished range waited too long for its table commit: reading it again instead of committing old files',
+    );
+    s.settle({ status: 'expired' });
   }
 
   /** Stops the timer after committing what is pending (one last round, then rounds until empty or `give up`). */

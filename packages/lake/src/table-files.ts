@@ -62,6 +62,9 @@ export async function writeDataFiles(
     throw error;
   }
   poison.sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+  // Written: the range's bytes are in the files now, and the range may wait for its table commit
+  // for a while; give them back (a write that failed keeps them, for its retry).
+  for (const rows of range.buckets.values()) rows.release();
   return { files, poison, dispose };
 }
 

@@ -121,6 +121,7 @@ export class TableLayout implements RangeLayout {
     );
     try {
       flush.releaseMemory();
+      const writtenAt = Date.now();
       const files = await uploadDataFiles(
         this.options.target.io,
         this.location,
@@ -156,6 +157,7 @@ export class TableLayout implements RangeLayout {
           first: range.first,
           next: range.last + 1n,
           files,
+          writtenAt,
           ...(lostFrom !== undefined ? { lostFrom } : {}),
         },
         () => flush.cancelled,
@@ -164,6 +166,8 @@ export class TableLayout implements RangeLayout {
       const answer = await outcome;
       if (answer.status === 'abandoned') return { status: 'cancelled' };
       if (answer.status === 'moved') return { status: 'moved', recorded: answer.recorded };
+      // Too old to commit: read again from where the table records (as a moved range is).
+      if (answer.status === 'expired') return { status: 'moved', recorded: range.first };
       if (loss && lostFrom !== undefined) this.losses.delete(range.partition);
       const rows = files.reduce((n, f) => n + Number(f.recordCount), 0);
       return {

@@ -50,6 +50,7 @@ describe('upkeep options', () => {
       () => loadCompactConfig(['--target'], env),
       () => loadExpireConfig(['--retain-last', '0'], env),
       () => loadOrphansConfig(['--older-than', '10m'], env),
+      () => loadOrphansConfig(['--older-than', '12h'], env),
     ]) {
       expect(run).toThrow();
       try {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { LoglakeError, errorMessage, type Env } from '@loglake/core';
 import {
   DEFAULT_TARGET_FILE_SIZE_BYTES,
+  MIN_ORPHAN_AGE_MS,
   parseIcebergEnv,
   type IcebergTableConfig,
 } from '@loglake/iceberg';
@@ -160,10 +161,10 @@ export function loadOrphansConfig(argv: readonly string[], env: Env): OrphansCon
     (v['older-than'] as string | undefined) ?? '3d',
     '--older-than',
   );
-  if (olderThanMs < 3_600_000) {
+  if (olderThanMs < MIN_ORPHAN_AGE_MS) {
     throw new LoglakeError(
       'LOGLAKE_CONFIG_INVALID',
-      '--older-than: at least 1h (a younger unreferenced file may belong to a commit in flight)',
+      `--older-than: at least ${MIN_ORPHAN_AGE_MS / 3_600_000}h (a younger unreferenced file may belong to a commit still to come)`,
     );
   }
   return Object.freeze({ ...access(env), olderThanMs, delete: v.delete === true });

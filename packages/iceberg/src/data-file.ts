@@ -1,9 +1,10 @@
 import { open, rm, stat, writeFile } from 'node:fs/promises';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { EXTRA_COLUMN, EXTRA_FIELD, FIELD_BY_NAME, FIELD_TYPES } from '@loglake/events';
 import { encodeBound } from './bounds.ts';
 import { hourOf } from './partition.ts';
 import { eventColumns } from './schema.ts';
-import type { NestedField, PrimitiveType } from './types.ts';
+import type { NestedField } from './types.ts';
 
 /** A Parquet data file as a manifest entry describes it (spec §Manifests, `data_file`). */
 export interface DataFile {
@@ -46,18 +47,13 @@ export interface DataFileWriterOptions {
   readonly rowGroupSize?: number;
 }
 
-const DUCK_TYPE: Record<PrimitiveType, string> = {
-  boolean: 'BOOLEAN',
-  int: 'INTEGER',
-  long: 'BIGINT',
-  float: 'FLOAT',
-  double: 'DOUBLE',
-  date: 'DATE',
-  timestamp: 'BIGINT',
-  timestamptz: 'BIGINT',
-  string: 'VARCHAR',
-  binary: 'BLOB',
-};
+/** How DuckDB reads an event column: from the event field table, or `extra`'s own entry. */
+function columnType(name: string): { readonly duckRead: string; duckColumn(c: string): string } {
+  if (name === EXTRA_FIELD) return { duckRead: EXTRA_COLUMN.duckRead, duckColumn: (c) => c };
+  const spec = FIELD_BY_NAME.get(name);
+  if (!spec) throw new Error(`column ${name} is not an event field`);
+  return FIELD_TYPES[spec.type];
+}
 
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
@@ -68,14 +64,13 @@ function copySql(columns: readonly NestedField[]): {
   select: string;
   fieldIds: string;
 } {
-  const spec = columns.map(
-    (c) => `${quote(c.name)}: '${c.name === 'extra' ? 'JSON' : DUCK_TYPE[c.type]}'`,
-  );
+  // Read and converted as the event field table says (FIELD_TYPES), as the S3 layout's encoder does;
+  // `extra` is read as JSON and kept as its text (an Iceberg string).
+  const spec = columns.map((c) => `${quote(c.name)}: '${columnType(c.name).duckRead}'`);
   const select = columns.map((c) => {
-    if (c.type === 'timestamptz')
-      return `make_timestamptz(${quote(c.name)} * 1000) AS ${quote(c.name)}`;
-    if (c.name === 'extra') return `CAST(${quote(c.name)} AS VARCHAR) AS ${quote(c.name)}`;
-    return quote(c.name);
+    if (c.name === EXTRA_FIELD) return `CAST(${quote(c.name)} AS VARCHAR) AS ${quote(c.name)}`;
+    const column = columnType(c.name).duckColumn(quote(c.name));
+    return column === quote(c.name) ? column : `${column} AS ${quote(c.name)}`;
   });
   const fieldIds = columns.map((c) => `${quote(c.name)}: ${c.id}`);
   return {

@@ -40,7 +40,11 @@ export interface TableAudit {
   readonly files: number;
   /** R(p): the next offset the table records per partition of the topic. */
   readonly recorded: ReadonlyMap<number, bigint>;
-  /** Data files under `<location>/data/` that no manifest of the current snapshot references. */
+  /**
+   * Data files under `<location>/data/` that the current snapshot does not reference: ranges whose
+   * commit was refused or never made, and files compaction replaced (older snapshots still read
+   * them until they expire). Not findings; `lake:orphans` deletes only what no snapshot references.
+   */
   readonly orphans: readonly string[];
   /** Files a manifest references that are not in the store. */
   readonly missing: readonly string[];
@@ -50,9 +54,9 @@ export interface TableAudit {
 
 /**
  * Counts through the table's current snapshot (what every reader sees) and compares it with what is
- * stored under the table's `data/` folder: a file outside the manifests is an orphan (a range whose
- * commit was refused or never made: harmless, for the cleanup job), a referenced file that is
- * absent is a finding. `listed` is every object URI under `<location>/data/`.
+ * stored under the table's `data/` folder: a file outside the current snapshot is listed apart (a
+ * range whose commit was refused or never made, or a file compaction replaced), a referenced file
+ * that is absent is a finding. `listed` is every object URI under `<location>/data/`.
  */
 export async function auditTable(
   io: FileIO,

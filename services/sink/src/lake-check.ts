@@ -173,7 +173,7 @@ async function checkTable(config: LakeCheckConfig, table: IcebergTableConfig): P
       [
         `lake:check table ${name} (${location}) topic ${config.topic}, snapshot ${audit.snapshotId ?? 'none'}`,
         ...lines,
-        `  ${audit.rows} rows in ${audit.files} data files; ${audit.orphans.length} orphan files (no manifest references them: refused or abandoned ranges, for the cleanup job)`,
+        `  ${audit.rows} rows in ${audit.files} data files; ${audit.orphans.length} data files outside the current snapshot (refused or abandoned ranges, and files compaction replaced that older snapshots still read until expiry; lake:orphans deletes only what no snapshot references)`,
         verdict,
       ].join('\n') + '\n',
     );

@@ -16,6 +16,9 @@ import { createFileRewriter, type FileRewriter } from './rewrite-data-files.ts';
 import type { TableMetadata } from './types.ts';
 
 export const DEFAULT_COMPACTION_GRACE_MS = 2 * 3_600_000;
+/** DuckDB's threads and memory limit for the rewrite, unless told otherwise (CLI and sink). */
+export const DEFAULT_COMPACTION_THREADS = 1;
+export const DEFAULT_COMPACTION_MEMORY_LIMIT_MB = 512;
 
 export interface CompactOptions {
   /** Local folder for downloads and written files (emptied of what this run put there). */
@@ -38,6 +41,11 @@ export interface CompactOptions {
   readonly log?: (event: string, fields: Readonly<Record<string, unknown>>) => void;
   /** Plan only: report the groups, rewrite and commit nothing. */
   readonly dryRun?: boolean;
+  /**
+   * Once aborted, no further group is rewritten: the groups already rewritten are committed (a
+   * shutdown waits for one group's rewrite and the commit at most), the rest wait for the next run.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface CompactReport {
@@ -184,19 +192,22 @@ export async function compactTable(
   await mkdir(options.workDir, { recursive: true });
   const rewriter = await createFileRewriter({
     columns: schema.fields,
-    threads: options.threads ?? 1,
-    memoryLimitMb: options.memoryLimitMb ?? 512,
+    threads: options.threads ?? DEFAULT_COMPACTION_THREADS,
+    memoryLimitMb: options.memoryLimitMb ?? DEFAULT_COMPACTION_MEMORY_LIMIT_MB,
     tempDirectory: join(options.workDir, 'duckdb-spill'),
   });
   const rewritten: ReplaceGroup[] = [];
   try {
     for (const g of groups) {
+      if (options.signal?.aborted) break;
       rewritten.push(await rewriteGroup(target, rewriter, metadata.location, g, options.workDir));
       log('compaction_group_rewritten', { hour: g.tsHour, files: g.files.length });
     }
   } finally {
     rewriter.close();
   }
+  if (rewritten.length === 0)
+    return { ...empty, durationMs: Math.round(performance.now() - started) };
   const result = await replaceFiles(target, {
     groups: rewritten,
     ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),

@@ -24,3 +24,4 @@ export * from './table-committer.ts';
 export * from './table-files.ts';
 export * from './table-layout.ts';
 export * from './table-audit.ts';
+export * from './table-compactor.ts';

@@ -135,6 +135,22 @@ export function createSinkMetrics(registry: Registry) {
       help: 'Finished ranges the table refused because another writer moved the partition on (OFFSETS_MOVED); the partition is read again from the offset the table records.',
       registers,
     }),
+    tableCompactions: new Counter({
+      name: 'loglake_sink_table_compactions_total',
+      help: 'Background compaction runs (SINK_ICEBERG_COMPACT_INTERVAL_MS), by outcome: committed (at least one group replaced), abandoned (every group lost to another writer), idle (nothing to compact), failed (tried again at the next interval).',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    tableCompactedFiles: new Counter({
+      name: 'loglake_sink_table_compacted_files_total',
+      help: 'Data files the background compaction replaced (removed from the table) in committed groups.',
+      registers,
+    }),
+    tableCompactionFilesWritten: new Counter({
+      name: 'loglake_sink_table_compaction_files_written_total',
+      help: 'Data files the background compaction wrote in their place (committed groups).',
+      registers,
+    }),
     freshness: new Gauge({
       name: 'loglake_sink_oldest_pending_event_age_seconds',
       help: 'Age (by received_at) of the oldest event read but not yet durable in the lake; 0 when none.',

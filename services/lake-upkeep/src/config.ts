@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LoglakeError, errorMessage, type Env } from '@loglake/core';
 import {
+  DEFAULT_COMPACTION_GRACE_MS,
+  DEFAULT_COMPACTION_MEMORY_LIMIT_MB,
+  DEFAULT_COMPACTION_THREADS,
   DEFAULT_TARGET_FILE_SIZE_BYTES,
   MIN_ORPHAN_AGE_MS,
   parseIcebergEnv,
@@ -110,6 +113,9 @@ export function loadCompactConfig(argv: readonly string[], env: Env): CompactCon
   const str = (k: string) => v[k] as string | undefined;
   const target = str('target-size');
   const minSize = str('min-file-size');
+  const grace = str('grace');
+  const threads = str('threads');
+  const memory = str('memory-limit-mb');
   return Object.freeze({
     ...access(env),
     targetFileSizeBytes: target
@@ -117,9 +123,11 @@ export function loadCompactConfig(argv: readonly string[], env: Env): CompactCon
       : DEFAULT_TARGET_FILE_SIZE_BYTES,
     ...(minSize ? { minFileSizeBytes: parseSize(minSize, '--min-file-size') } : {}),
     minInputFiles: positiveInt(str('min-input-files') ?? '2', '--min-input-files'),
-    graceMs: parseDuration(str('grace') ?? '2h', '--grace'),
-    threads: positiveInt(str('threads') ?? '1', '--threads'),
-    memoryLimitMb: positiveInt(str('memory-limit-mb') ?? '512', '--memory-limit-mb'),
+    graceMs: grace ? parseDuration(grace, '--grace') : DEFAULT_COMPACTION_GRACE_MS,
+    threads: threads ? positiveInt(threads, '--threads') : DEFAULT_COMPACTION_THREADS,
+    memoryLimitMb: memory
+      ? positiveInt(memory, '--memory-limit-mb')
+      : DEFAULT_COMPACTION_MEMORY_LIMIT_MB,
     workDir: str('work-dir') ?? join(tmpdir(), `loglake-compact-${process.pid}`),
     dryRun: v['dry-run'] === true,
   });

@@ -64,4 +64,42 @@ describe('sink loadConfig', () => {
     expect(message).toMatch(/SINK_ICEBERG_CATALOG_URL/);
     expect(() => loadConfig({ SINK_TABLE_FORMAT: 'delta' })).toThrow(/SINK_TABLE_FORMAT/);
   });
+
+  it('reads the background compaction: off by default, the CLI defaults, refused without a table or an interval', () => {
+    const table = {
+      SINK_TABLE_FORMAT: 'iceberg',
+      SINK_ICEBERG_CATALOG_URL: 'http://127.0.0.1:8181',
+      SINK_TMP_DIR: '/tmp/sink-x',
+    };
+    expect(loadConfig(table).iceberg?.compaction).toBeNull();
+    expect(
+      loadConfig({ ...table, SINK_ICEBERG_COMPACT_INTERVAL_MS: '600000' }).iceberg?.compaction,
+    ).toEqual({
+      intervalMs: 600_000,
+      graceMs: 2 * 3_600_000,
+      targetFileSizeBytes: 128 * 1024 * 1024,
+      threads: 1,
+      memoryLimitMb: 512,
+      workDir: '/tmp/sink-x/compact',
+    });
+    expect(
+      loadConfig({
+        ...table,
+        SINK_ICEBERG_COMPACT_INTERVAL_MS: '5000',
+        SINK_ICEBERG_COMPACT_GRACE_MS: '0',
+        SINK_ICEBERG_COMPACT_TARGET_BYTES: '1048576',
+        SINK_ICEBERG_COMPACT_THREADS: '2',
+        SINK_ICEBERG_COMPACT_MEMORY_MB: '256',
+      }).iceberg?.compaction,
+    ).toMatchObject({ intervalMs: 5000, graceMs: 0, targetFileSizeBytes: 1048576, threads: 2 });
+    expect(() => loadConfig({ SINK_ICEBERG_COMPACT_INTERVAL_MS: '600000' })).toThrow(
+      /SINK_ICEBERG_COMPACT_INTERVAL_MS.*SINK_TABLE_FORMAT=iceberg/,
+    );
+    expect(() => loadConfig({ ...table, SINK_ICEBERG_COMPACT_INTERVAL_MS: '60' })).toThrow(
+      /at least 1000/,
+    );
+    expect(() => loadConfig({ ...table, SINK_ICEBERG_COMPACT_GRACE_MS: '60000' })).toThrow(
+      /SINK_ICEBERG_COMPACT_GRACE_MS.*no effect/,
+    );
+  });
 });

@@ -9,7 +9,15 @@ import {
   parseEnv,
   type Env,
 } from '@loglake/core';
-import { parseIcebergEnv, redactIcebergConfig, type IcebergTableConfig } from '@loglake/iceberg';
+import {
+  DEFAULT_COMPACTION_GRACE_MS,
+  DEFAULT_COMPACTION_MEMORY_LIMIT_MB,
+  DEFAULT_COMPACTION_THREADS,
+  DEFAULT_TARGET_FILE_SIZE_BYTES,
+  parseIcebergEnv,
+  redactIcebergConfig,
+  type IcebergTableConfig,
+} from '@loglake/iceberg';
 import { parseKafkaEnv, type KafkaClientConfig } from '@loglake/kafka';
 import { PARQUET_CODECS, type ParquetCodec, type SinkOptions } from '@loglake/lake';
 import { parseS3Env, type S3ClientConfig } from '@loglake/object-store';
@@ -21,9 +29,36 @@ export type TableFormat = (typeof TABLE_FORMATS)[number];
 /** Codecs both DuckDB and Iceberg readers agree on for data files. */
 const ICEBERG_CODECS = ['zstd', 'snappy', 'gzip', 'uncompressed'] as const;
 
+/** The background compaction of closed hours (SINK_ICEBERG_COMPACT_*; docs/iceberg.md). */
+export interface SinkCompactionConfig {
+  readonly intervalMs: number;
+  readonly graceMs: number;
+  readonly targetFileSizeBytes: number;
+  readonly threads: number;
+  readonly memoryLimitMb: number;
+  /** Under the sink's temp dir; removed after each run. */
+  readonly workDir: string;
+}
+
+/**
+ * Below a second the interval is more likely a unit mistake (seconds written as milliseconds) than
+ * a wish: a run that finds nothing still loads the table and reads its manifests.
+ */
+const MIN_COMPACT_INTERVAL_MS = 1000;
+
+const COMPACT_SETTINGS = [
+  'SINK_ICEBERG_COMPACT_INTERVAL_MS',
+  'SINK_ICEBERG_COMPACT_GRACE_MS',
+  'SINK_ICEBERG_COMPACT_TARGET_BYTES',
+  'SINK_ICEBERG_COMPACT_THREADS',
+  'SINK_ICEBERG_COMPACT_MEMORY_MB',
+] as const;
+
 export interface SinkIcebergConfig {
   readonly table: IcebergTableConfig;
   readonly commitIntervalMs: number;
+  /** Null when SINK_ICEBERG_COMPACT_INTERVAL_MS is 0 (the default): no background compaction. */
+  readonly compaction: SinkCompactionConfig | null;
   /** Where a table the sink creates keeps its files (`s3://bucket/prefix`); default the catalog's. */
   readonly location?: string;
   readonly codec: (typeof ICEBERG_CODECS)[number];
@@ -62,6 +97,11 @@ const schema = z
       .default('file://lake'),
     SINK_TABLE_FORMAT: z.enum(TABLE_FORMATS).default('parquet'),
     SINK_ICEBERG_COMMIT_INTERVAL_MS: envPositiveInt.default(10_000),
+    SINK_ICEBERG_COMPACT_INTERVAL_MS: envNonNegativeInt.optional(),
+    SINK_ICEBERG_COMPACT_GRACE_MS: envNonNegativeInt.optional(),
+    SINK_ICEBERG_COMPACT_TARGET_BYTES: envPositiveInt.optional(),
+    SINK_ICEBERG_COMPACT_THREADS: envPositiveInt.optional(),
+    SINK_ICEBERG_COMPACT_MEMORY_MB: envPositiveInt.optional(),
     SINK_ICEBERG_LOCATION: z
       .string()
       .regex(/^s3a?:\/\/[^/]+(\/.*)?$/, 'expected s3://bucket/prefix')
@@ -96,6 +136,7 @@ const schema = z
       .default('info'),
   })
   .superRefine((v, ctx) => {
+    compactionRules(v, ctx);
     if (v.SINK_MEMORY_BUDGET_BYTES < 2 * v.SINK_FLUSH_MAX_BYTES) {
       ctx.addIssue({
         code: 'custom',
@@ -123,6 +164,56 @@ const schema = z
     }
   });
 
+/** Compaction settings only with a table, only with an interval, and an interval of at least a second. */
+function compactionRules(
+  v: {
+    SINK_TABLE_FORMAT: TableFormat;
+  } & Partial<Record<(typeof COMPACT_SETTINGS)[number], number>>,
+  ctx: z.RefinementCtx,
+): void {
+  const set = COMPACT_SETTINGS.filter((k) => v[k] !== undefined);
+  const interval = v.SINK_ICEBERG_COMPACT_INTERVAL_MS ?? 0;
+  if (v.SINK_TABLE_FORMAT !== 'iceberg') {
+    for (const k of set) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [k],
+        message: 'compacts an Iceberg table: only with SINK_TABLE_FORMAT=iceberg',
+      });
+    }
+    return;
+  }
+  if (interval > 0 && interval < MIN_COMPACT_INTERVAL_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SINK_ICEBERG_COMPACT_INTERVAL_MS'],
+      message: `0 (off) or at least ${MIN_COMPACT_INTERVAL_MS} (milliseconds)`,
+    });
+  }
+  if (interval === 0) {
+    for (const k of set.filter((s) => s !== 'SINK_ICEBERG_COMPACT_INTERVAL_MS')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [k],
+        message: 'has no effect without SINK_ICEBERG_COMPACT_INTERVAL_MS (compaction is off)',
+      });
+    }
+  }
+}
+
+function compactionConfig(v: z.output<typeof schema>, tmpDir: string): SinkCompactionConfig | null {
+  const intervalMs = v.SINK_ICEBERG_COMPACT_INTERVAL_MS ?? 0;
+  if (intervalMs === 0) return null;
+  return {
+    intervalMs,
+    graceMs: v.SINK_ICEBERG_COMPACT_GRACE_MS ?? DEFAULT_COMPACTION_GRACE_MS,
+    targetFileSizeBytes: v.SINK_ICEBERG_COMPACT_TARGET_BYTES ?? DEFAULT_TARGET_FILE_SIZE_BYTES,
+    threads: v.SINK_ICEBERG_COMPACT_THREADS ?? DEFAULT_COMPACTION_THREADS,
+    memoryLimitMb: v.SINK_ICEBERG_COMPACT_MEMORY_MB ?? DEFAULT_COMPACTION_MEMORY_LIMIT_MB,
+    workDir: join(tmpDir, 'compact'),
+  };
+}
+
 /** Parses the sink's own variables and, with a table, the SINK_ICEBERG_* ones: every problem of both listed at once. */
 function parseAll(env: Env): { v: z.output<typeof schema>; table: IcebergTableConfig | null } {
   const problems: string[] = [];
@@ -148,12 +239,14 @@ function parseAll(env: Env): { v: z.output<typeof schema>; table: IcebergTableCo
 export function loadConfig(env: Env): SinkConfig {
   const { v, table } = parseAll(env);
   const writer = v.SINK_WRITER_ID ?? `${hostname()}-${process.pid}`;
+  const tmpDir = v.SINK_TMP_DIR ?? join(tmpdir(), `loglake-sink-${process.pid}`);
   return {
     tableFormat: v.SINK_TABLE_FORMAT,
     iceberg: table
       ? {
           table,
           commitIntervalMs: v.SINK_ICEBERG_COMMIT_INTERVAL_MS,
+          compaction: compactionConfig(v, tmpDir),
           ...(v.SINK_ICEBERG_LOCATION ? { location: v.SINK_ICEBERG_LOCATION } : {}),
           codec: v.SINK_COMPRESSION as SinkIcebergConfig['codec'],
         }
@@ -183,7 +276,7 @@ export function loadConfig(env: Env): SinkConfig {
       maxFlushesInFlight: v.SINK_MAX_FLUSHES_IN_FLIGHT,
       dedupWindowRecords: v.SINK_DEDUP_WINDOW_RECORDS,
       writer,
-      tmpDir: v.SINK_TMP_DIR ?? join(tmpdir(), `loglake-sink-${process.pid}`),
+      tmpDir,
       retryInitialMs: v.SINK_RETRY_INITIAL_MS,
       retryMaxMs: v.SINK_RETRY_MAX_MS,
       storeCheckTimeoutMs: v.SINK_STORE_CHECK_TIMEOUT_MS,

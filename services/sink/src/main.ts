@@ -3,7 +3,7 @@
  * LakeSink, an admin server for /metrics, and one ordered shutdown on SIGTERM/SIGINT.
  */
 import Fastify from 'fastify';
-import { createLogger, createRegistry, errorMessage } from '@loglake/core';
+import { createLogger, createRegistry, errorMessage, type Logger } from '@loglake/core';
 import {
   createKafkaAdmin,
   createKafkaConsumer,
@@ -13,6 +13,7 @@ import {
 import { RestCatalog, createDataFileWriter, createS3FileIO } from '@loglake/iceberg';
 import {
   LakeSink,
+  TableCompactor,
   TableLayout,
   createDuckDbEncoder,
   createSinkMetrics,
@@ -37,9 +38,9 @@ async function main(): Promise<void> {
 
   const registry = createRegistry({ service: 'sink' });
   const metrics = createSinkMetrics(registry);
-  let layout: { factory: LayoutFactory; close: () => void };
+  let layout: Layout;
   try {
-    layout = await buildLayout(config, metrics);
+    layout = await buildLayout(config, metrics, logger);
   } catch (error) {
     logger.fatal(
       { event: 'sink_start_failed', err: error },
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   ready = true;
+  layout.compactor?.start(); // after start: the table exists
   void checkRetention(config, logger);
 
   let stopping = false;
@@ -102,7 +104,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownTimeoutMs);
     timer.unref();
-    await sink.stop();
+    // A compaction in progress stops after its current group; it and the flush run side by side.
+    await Promise.all([layout.compactor?.stop(), sink.stop()]);
     layout.close();
     await admin.close();
     logger.info({ event: 'sink_stopped' }, 'stopped; everything read is durable and committed');
@@ -112,6 +115,13 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT'));
 }
 
+interface Layout {
+  readonly factory: LayoutFactory;
+  readonly close: () => void;
+  /** The table's background compaction, when SINK_ICEBERG_COMPACT_INTERVAL_MS is set. */
+  readonly compactor?: TableCompactor;
+}
+
 /**
  * The layout the sink writes through: the S3 layout under SINK_OUTPUT_URL, or an Iceberg table
  * through its REST catalog (SINK_TABLE_FORMAT=iceberg; the table is created when absent, in `start`).
@@ -119,10 +129,11 @@ async function main(): Promise<void> {
 async function buildLayout(
   config: SinkConfig,
   metrics: SinkMetrics,
-): Promise<{ factory: LayoutFactory; close: () => void }> {
+  logger: Logger,
+): Promise<Layout> {
   const encoding = { threads: config.encoderThreads, memoryLimitMb: config.encoderMemoryMb };
   if (config.iceberg) {
-    const { table, commitIntervalMs, location, codec } = config.iceberg;
+    const { table, commitIntervalMs, location, codec, compaction } = config.iceberg;
     const catalog = await RestCatalog.connect(table.catalog);
     const dataFiles = await createDataFileWriter({ ...encoding, compression: codec });
     const io = createS3FileIO(config.s3);
@@ -137,6 +148,9 @@ async function buildLayout(
           metrics,
         }),
       close: () => undefined,
+      ...(compaction
+        ? { compactor: new TableCompactor({ ...compaction, target, metrics, logger }) }
+        : {}),
     };
   }
   const opened = openStore(config.outputUrl, config.s3);

@@ -13,7 +13,7 @@ import {
 } from './intent.ts';
 import { recordLoss } from './loss.ts';
 import type { Hold } from './memory-budget.ts';
-import type { CutRange } from './range-buffer.ts';
+import type { CutRange, PoisonRecord } from './range-buffer.ts';
 import { Abandoned } from './retry.ts';
 
 export type FlushReason = 'rows' | 'bytes' | 'age' | 'memory' | 'intent' | 'shutdown';
@@ -120,20 +120,7 @@ export async function runFlush(
     const written = await writeObjects(ctx, flush, encoded, settlement);
     const lostRows =
       settlement.kind === 'followed' ? await accountShortfall(ctx, flush, settlement) : 0;
-    if (encoded.poison.length > 0) {
-      const receivedAt = Date.now();
-      const records = encoded.poison.map((p) => ({
-        key: null,
-        value: deadLetter(p.reject, p.raw, {
-          stage: 'sink',
-          received_at: receivedAt,
-          topic: ctx.topic,
-          partition: range.partition,
-          offset: p.offset.toString(),
-        }),
-      }));
-      await ctx.retry(() => ctx.dlqProducer.send(ctx.dlqTopic, records), abandon);
-    }
+    await sendDeadLetters(ctx, range.partition, encoded.poison, abandon);
     return {
       status: 'durable',
       ...written,
@@ -261,4 +248,26 @@ async function accountShortfall(
     abandon,
   );
   return lost;
+}
+
+/** A range's poison records to the dead-letter topic, with where they came from (both layouts). */
+export async function sendDeadLetters(
+  ctx: Pick<FlushContext, 'topic' | 'dlqTopic' | 'dlqProducer' | 'retry'>,
+  partition: number,
+  poison: readonly PoisonRecord[],
+  abandon: () => string | null,
+): Promise<void> {
+  if (poison.length === 0) return;
+  const receivedAt = Date.now();
+  const records = poison.map((p) => ({
+    key: null,
+    value: deadLetter(p.reject, p.raw, {
+      stage: 'sink',
+      received_at: receivedAt,
+      topic: ctx.topic,
+      partition,
+      offset: p.offset.toString(),
+    }),
+  }));
+  await ctx.retry(() => ctx.dlqProducer.send(ctx.dlqTopic, records), abandon);
 }

@@ -1,11 +1,10 @@
-import { deadLetter } from '@loglake/events';
 import {
   ensureEventTable,
   recordedOffsets,
   type AppendTarget,
   type DataFileWriter,
 } from '@loglake/iceberg';
-import type { Flush, FlushResult } from './flush.ts';
+import { sendDeadLetters, type Flush, type FlushResult } from './flush.ts';
 import type { SinkMetrics } from './metrics.ts';
 import type { LayoutContext, RangeLayout, StartHint, StartPoint } from './range-layout.ts';
 import { TableCommitter } from './table-committer.ts';
@@ -130,20 +129,7 @@ export class TableLayout implements RangeLayout {
         local,
         (fn) => ctx.retry(fn, abandon),
       );
-      if (local.poison.length > 0) {
-        const receivedAt = Date.now();
-        const records = local.poison.map((p) => ({
-          key: null,
-          value: deadLetter(p.reject, p.raw, {
-            stage: 'sink',
-            received_at: receivedAt,
-            topic: ctx.topic,
-            partition: range.partition,
-            offset: p.offset.toString(),
-          }),
-        }));
-        await ctx.retry(() => ctx.dlqProducer.send(ctx.dlqTopic, records), abandon);
-      }
+      await sendDeadLetters(ctx, range.partition, local.poison, abandon);
       await local.dispose();
       // Ranges of a partition reach the committer in offset order.
       if (previous && !(await previous.intentSettled)) flush.cancel();

@@ -352,14 +352,19 @@ export class PartitionWriter {
     return this.committing;
   }
 
-  /** Forgets what the partition read from `first` on and reads it again from there. */
-  private reread(first: bigint, known: Intent | null): void {
-    if (this.closed) return;
+  /** A new epoch: flushes from `first` on cancelled, their memory given back, an empty range at `first`. */
+  private forgetFrom(first: bigint): void {
     this.epoch += 1;
     for (const f of this.flushes) if (f.range.first >= first) f.cancel();
     this.flushes = this.flushes.filter((f) => !f.cancelled);
     this.held.release();
     this.buffer = new RangeBuffer(this.partition, first);
+  }
+
+  /** Forgets what the partition read from `first` on and reads it again from there. */
+  private reread(first: bigint, known: Intent | null): void {
+    if (this.closed) return;
+    this.forgetFrom(first);
     this.window.rewind(Number(first));
     this.lookup = null;
     if (known) this.buffer.fixEnd(followIntent(known));
@@ -374,12 +379,8 @@ export class PartitionWriter {
    */
   private restart(first: bigint): void {
     if (this.closed) return;
-    this.epoch += 1;
+    this.forgetFrom(first);
     const epoch = this.epoch;
-    for (const f of this.flushes) if (f.range.first >= first) f.cancel();
-    this.flushes = this.flushes.filter((f) => !f.cancelled);
-    this.held.release();
-    this.buffer = new RangeBuffer(this.partition, first);
     this.lookup = null;
     this.state = 'starting';
     this.host.changed();

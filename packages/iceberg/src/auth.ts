@@ -1,11 +1,12 @@
+import { createSigV4Signer, type RequestToSign } from '@loglake/object-store';
 import { catalogHttpError, catalogNetworkError } from './errors.ts';
 import type { CatalogAuth } from './config.ts';
 
-/** Supplies the `Authorization` header of catalog requests. */
+/** Authenticates each catalog request. */
 export interface CatalogAuthenticator {
-  /** The header value, or undefined for an open catalog. */
-  header(): Promise<string | undefined>;
-  /** Drops a cached token after a 401, so the next `header()` asks for a new one. */
+  /** The headers to send: the request's own plus its credentials (a token, or a signature of it). */
+  headers(request: RequestToSign): Promise<Record<string, string>>;
+  /** Drops a cached token after a 401, so the next request asks for a new one. */
   invalidate(): void;
 }
 
@@ -19,9 +20,10 @@ export interface AuthDeps {
 const RENEW_BEFORE_MS = 60_000;
 
 /**
- * `none`, a static bearer token, or OAuth2 client credentials (RFC 6749 §4.4, as Iceberg's REST
- * spec describes for `/v1/oauth/tokens`): the token is fetched on first use, cached, renewed
- * before `expires_in` runs out and after a 401.
+ * `none`, a static bearer token, OAuth2 client credentials (RFC 6749 §4.4, as Iceberg's REST
+ * spec describes for `/v1/oauth/tokens`: the token is fetched on first use, cached, renewed
+ * before `expires_in` runs out and after a 401), or AWS SigV4 (each request signed with the
+ * AWS default credential chain, for AWS Glue's and S3 Tables' Iceberg endpoints).
  */
 export function createAuthenticator(
   auth: CatalogAuth,
@@ -30,12 +32,38 @@ export function createAuthenticator(
 ): CatalogAuthenticator {
   switch (auth.type) {
     case 'none':
-      return { header: () => Promise.resolve(undefined), invalidate: () => undefined };
+      return { headers: (request) => Promise.resolve({ ...request.headers }), invalidate: noop };
     case 'bearer':
-      return { header: () => Promise.resolve(`Bearer ${auth.token}`), invalidate: () => undefined };
+      return bearer(() => Promise.resolve(auth.token), noop);
     case 'oauth2':
       return clientCredentials(auth, auth.serverUri ?? `${catalogUrl}/v1/oauth/tokens`, deps);
+    case 'sigv4': {
+      const sign = createSigV4Signer({ region: auth.region, service: auth.service });
+      return {
+        async headers(request) {
+          try {
+            return await sign(request);
+          } catch (error) {
+            // Nothing was sent: no credentials yet (the chain found none, or the instance
+            // metadata service did not answer). Retryable like an unreachable catalog.
+            throw catalogNetworkError('token', error, 'SigV4 signature (AWS credentials)');
+          }
+        },
+        invalidate: noop,
+      };
+    }
   }
+}
+
+function noop(): void {}
+
+function bearer(token: () => Promise<string>, invalidate: () => void): CatalogAuthenticator {
+  return {
+    async headers(request) {
+      return { ...request.headers, authorization: `Bearer ${await token()}` };
+    },
+    invalidate,
+  };
 }
 
 function clientCredentials(
@@ -85,17 +113,17 @@ function clientCredentials(
     return token;
   }
 
-  return {
-    async header() {
-      if (cached && deps.now() < cached.renewAt) return `Bearer ${cached.token}`;
+  return bearer(
+    async () => {
+      if (cached && deps.now() < cached.renewAt) return cached.token;
       // One token request at a time, however many requests need it.
       pending ??= fetchToken().finally(() => {
         pending = undefined;
       });
-      return `Bearer ${await pending}`;
+      return pending;
     },
-    invalidate() {
+    () => {
       cached = undefined;
     },
-  };
+  );
 }

@@ -127,17 +127,23 @@ export class RestCatalog {
     retriedAuth = false,
   ): Promise<unknown> {
     const what = `${method} ${url}`;
-    const headers: Record<string, string> = { accept: 'application/json' };
-    const authorization = await this.auth.header();
-    if (authorization) headers.authorization = authorization;
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    const json = body === undefined ? undefined : stringifyJson(body);
+    const headers = await this.auth.headers({
+      method,
+      url,
+      headers:
+        json === undefined
+          ? { accept: 'application/json' }
+          : { accept: 'application/json', 'content-type': 'application/json' },
+      ...(json === undefined ? {} : { body: json }),
+    });
     let res: Response;
     let text: string;
     try {
       res = await this.fetchFn(url, {
         method,
         headers,
-        ...(body === undefined ? {} : { body: stringifyJson(body) }),
+        ...(json === undefined ? {} : { body: json }),
         signal: AbortSignal.timeout(this.config.requestTimeoutMs),
       });
       text = await res.text();

@@ -49,11 +49,41 @@ describe('parseIcebergEnv', () => {
     expect(found.some((p) => p.startsWith('SINK_ICEBERG_OAUTH2_CLIENT_SECRET'))).toBe(true);
   });
 
-  it('refuses a bearer auth without a token, and sigv4 until it is implemented', () => {
+  it('refuses a bearer auth without a token, and sigv4 without a region', () => {
     const url = { SINK_ICEBERG_CATALOG_URL: 'http://x:8181' };
     expect(problems({ ...url, SINK_ICEBERG_AUTH: 'bearer' })).toEqual([
       'SINK_ICEBERG_TOKEN: required when SINK_ICEBERG_AUTH=bearer',
     ]);
-    expect(problems({ ...url, SINK_ICEBERG_AUTH: 'sigv4' })[0]).toContain('not implemented');
+    expect(problems({ ...url, SINK_ICEBERG_AUTH: 'sigv4' })).toEqual([
+      'SINK_ICEBERG_SIGV4_REGION: required when SINK_ICEBERG_AUTH=sigv4 and the catalog is not an AWS Glue or S3 Tables endpoint',
+    ]);
+  });
+
+  it('takes the SigV4 signing name and region from an AWS Glue or S3 Tables endpoint', () => {
+    const sigv4 = (env: Record<string, string>) =>
+      parseIcebergEnv({ SINK_ICEBERG_AUTH: 'sigv4', ...env }).catalog.auth;
+    expect(
+      sigv4({ SINK_ICEBERG_CATALOG_URL: 'https://glue.eu-west-1.amazonaws.com/iceberg' }),
+    ).toEqual({
+      type: 'sigv4',
+      region: 'eu-west-1',
+      service: 'glue',
+    });
+    expect(
+      sigv4({ SINK_ICEBERG_CATALOG_URL: 'https://s3tables.us-east-2.amazonaws.com/iceberg' }),
+    ).toEqual({ type: 'sigv4', region: 'us-east-2', service: 's3tables' });
+    expect(
+      sigv4({
+        SINK_ICEBERG_CATALOG_URL: 'https://abc.execute-api.us-west-2.amazonaws.com/prod',
+        SINK_ICEBERG_SIGV4_REGION: 'us-west-2',
+      }),
+    ).toEqual({ type: 'sigv4', region: 'us-west-2', service: 'execute-api' });
+    expect(
+      sigv4({
+        SINK_ICEBERG_CATALOG_URL: 'https://glue.eu-west-1.amazonaws.com/iceberg',
+        SINK_ICEBERG_SIGV4_REGION: 'eu-central-1',
+        SINK_ICEBERG_SIGV4_SERVICE: 'execute-api',
+      }),
+    ).toEqual({ type: 'sigv4', region: 'eu-central-1', service: 'execute-api' });
   });
 });

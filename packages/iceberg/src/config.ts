@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LoglakeError, envPositiveInt, parseEnv, type Env } from '@loglake/core';
+import { envPositiveInt, parseEnv, type Env } from '@loglake/core';
 
 /** How the client proves who it is to the catalog. */
 export type CatalogAuth =
@@ -13,6 +13,13 @@ export type CatalogAuth =
       readonly scope: string;
       /** Token endpoint; default `<catalog>/v1/oauth/tokens` (deprecated by the spec, still served). */
       readonly serverUri?: string;
+    }
+  | {
+      /** AWS Signature V4 with the AWS default credential chain (AWS Glue, S3 Tables). */
+      readonly type: 'sigv4';
+      readonly region: string;
+      /** Signing name: `glue`, `s3tables`, or `execute-api` for a catalog behind API Gateway. */
+      readonly service: string;
     };
 
 export interface CatalogConfig {
@@ -33,10 +40,19 @@ export interface IcebergTableConfig {
 
 const AUTH_TYPES = ['none', 'bearer', 'oauth2', 'sigv4'] as const;
 
+/** `glue.<region>.amazonaws.com` and `s3tables.<region>.amazonaws.com` name their signing name and region. */
+const AWS_ICEBERG_HOST = /^(glue|s3tables)\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
+
+function awsEndpoint(url: string | undefined): { service: string; region: string } | undefined {
+  if (url === undefined || !URL.canParse(url)) return undefined;
+  const m = AWS_ICEBERG_HOST.exec(new URL(url).hostname);
+  return m?.[1] && m[2] ? { service: m[1], region: m[2] } : undefined;
+}
+
 /**
  * `<prefix>ICEBERG_*` variables (the sink uses `SINK_`), parsed once into a frozen config; every
- * problem is listed in one error. SigV4 (AWS Glue's and S3 Tables' REST endpoints) is refused with
- * a pointer to docs/iceberg.md until it is implemented.
+ * problem is listed in one error. For SigV4 the signing name and region come from an AWS Glue or
+ * S3 Tables endpoint's host name unless set.
  */
 export function parseIcebergEnv(env: Env, prefix = 'SINK_'): IcebergTableConfig {
   const k = (name: string) => `${prefix}ICEBERG_${name}`;
@@ -58,6 +74,14 @@ export function parseIcebergEnv(env: Env, prefix = 'SINK_'): IcebergTableConfig 
       [k('OAUTH2_CLIENT_SECRET')]: z.string().optional(),
       [k('OAUTH2_SCOPE')]: z.string().default('catalog'),
       [k('OAUTH2_SERVER_URI')]: z.url({ protocol: /^https?$/ }).optional(),
+      [k('SIGV4_REGION')]: z
+        .string()
+        .regex(/^[a-z0-9-]+$/)
+        .optional(),
+      [k('SIGV4_SERVICE')]: z
+        .string()
+        .regex(/^[a-z0-9-]+$/)
+        .optional(),
       [k('REQUEST_TIMEOUT_MS')]: envPositiveInt.default(30_000),
     })
     .superRefine(
@@ -72,12 +96,15 @@ export function parseIcebergEnv(env: Env, prefix = 'SINK_'): IcebergTableConfig 
           need('OAUTH2_CLIENT_ID', `when ${k('AUTH')}=oauth2`);
           need('OAUTH2_CLIENT_SECRET', `when ${k('AUTH')}=oauth2`);
         }
-        if (v[k('AUTH')] === 'sigv4') {
-          ctx.addIssue({
-            code: 'custom',
-            path: [k('AUTH')],
-            message: 'sigv4 (AWS Glue, S3 Tables) is not implemented yet; see docs/iceberg.md',
-          });
+        if (
+          v[k('AUTH')] === 'sigv4' &&
+          v[k('SIGV4_REGION')] === undefined &&
+          !awsEndpoint(v[k('CATALOG_URL')] as string | undefined)
+        ) {
+          need(
+            'SIGV4_REGION',
+            `when ${k('AUTH')}=sigv4 and the catalog is not an AWS Glue or S3 Tables endpoint`,
+          );
         }
       },
       { when: () => true },
@@ -97,8 +124,15 @@ export function parseIcebergEnv(env: Env, prefix = 'SINK_'): IcebergTableConfig 
       scope: str('OAUTH2_SCOPE'),
       ...(serverUri ? { serverUri } : {}),
     };
-  } else if (authType === 'none') auth = { type: 'none' };
-  else throw new LoglakeError('LOGLAKE_CONFIG_INVALID', `unsupported auth ${authType}`);
+  } else if (authType === 'sigv4') {
+    const endpoint = awsEndpoint(str('CATALOG_URL'));
+    auth = {
+      type: 'sigv4',
+      // One of the two is there: the refinement above required it.
+      region: opt('SIGV4_REGION') ?? (endpoint?.region as string),
+      service: opt('SIGV4_SERVICE') ?? endpoint?.service ?? 'execute-api',
+    };
+  } else auth = { type: 'none' };
   const warehouse = opt('WAREHOUSE');
   return Object.freeze({
     catalog: Object.freeze({

@@ -17,7 +17,7 @@ export function backlogLine(i: number, now: number): string {
     { receivedAt: now, source: 'bench', allowBodySource: false, limits: DEFAULT_EVENT_LIMITS },
   );
   if (!r.ok) throw new Error(r.reject.message);
-  return r.event.json;
+  return r.json;
 }
 
 /** Produces events 0..rows-1 into `topic`, 2,000 per call. */

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { createKafkaProducer } from '@loglake/kafka';
+import { createKafkaProducer, kafkaMessage } from '@loglake/kafka';
 import { JAVA_PARTITIONS } from '@loglake/kafka/java-partition-vectors';
 import { test, uniqueName } from '../support/fixtures.ts';
 import { consumeAll } from '../support/consume.ts';
@@ -52,7 +52,7 @@ test('10,000 messages produced with acks=all are all consumed back, and commits 
   for (const p of offsets) expect(byPartition.get(p.partition)).toBe(p.high);
 });
 
-test("keys land on the Java producer's partitions; keyless records of one send share a partition", async ({
+test("keys land on the Java producer's partitions; keyless records of one send share a partition (records and prebuilt messages alike)", async ({
   kafka,
   admin,
 }) => {
@@ -61,14 +61,23 @@ test("keys land on the Java producer's partitions; keyless records of one send s
   const producer = createKafkaProducer(kafka, { idempotent: true });
   await producer.connect();
   try {
+    // Half as records, half as messages built once by the caller (the gateway's form).
     await producer.send(
       topic,
-      JAVA_PARTITIONS.map(([key]) => ({ key, value: JSON.stringify({ key }) })),
+      JAVA_PARTITIONS.map(([key], i) =>
+        i % 2 === 0
+          ? { key, value: JSON.stringify({ key }) }
+          : kafkaMessage(topic, key, JSON.stringify({ key })),
+      ),
     );
-    for (let send = 0; send < 3; send += 1) {
+    for (let send = 0; send < 6; send += 1) {
       await producer.send(
         topic,
-        Array.from({ length: 10 }, (_, i) => ({ key: null, value: JSON.stringify({ send, i }) })),
+        Array.from({ length: 10 }, (_, i) =>
+          send < 3
+            ? { key: null, value: JSON.stringify({ send, i }) }
+            : kafkaMessage(topic, null, JSON.stringify({ send, i })),
+        ),
       );
     }
   } finally {
@@ -84,7 +93,8 @@ test("keys land on the Java producer's partitions; keyless records of one send s
     const { send } = JSON.parse(r.text) as { send: number };
     bySend.set(send, (bySend.get(send) ?? new Set()).add(r.partition));
   }
-  expect([...bySend.values()].map((s) => s.size)).toEqual([1, 1, 1]);
-  expect(new Set([...bySend.values()].map((s) => [...s][0])).size).toBe(3);
+  expect([...bySend.values()].map((s) => s.size)).toEqual([1, 1, 1, 1, 1, 1]);
+  expect(new Set([...bySend.values()].map((s) => [...s][0])).size).toBe(6);
+  expect(records.filter((r) => r.key === null)).toHaveLength(60);
   await admin.deleteTopics([topic]);
 });

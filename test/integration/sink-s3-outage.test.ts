@@ -57,7 +57,7 @@ describe('S3 outage', () => {
             },
           );
           if (!r.ok) throw new Error(r.reject.message);
-          return { key: `u${sent % 300}`, value: r.event.json };
+          return { key: `u${sent % 300}`, value: r.json };
         });
         await producer.send(topic, records);
       }

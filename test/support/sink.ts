@@ -81,7 +81,7 @@ export async function produceEvents(
           { receivedAt: now, source: 'test', allowBodySource: false, limits: DEFAULT_EVENT_LIMITS },
         );
         if (!r.ok) throw new Error(r.reject.message);
-        records.push({ key: `user-${j % 500}`, value: r.event.json });
+        records.push({ key: `user-${j % 500}`, value: r.json });
       }
       await producer.send(topic, records);
     }

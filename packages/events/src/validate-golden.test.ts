@@ -48,11 +48,11 @@ describe('validateEvent against the answers recorded before the one-pass rewrite
     }
     if (!r.ok) throw new Error(`rejected: ${r.reject.code}`);
     expect({
-      json: r.event.json.replace(UUIDV7, '<uuidv7>'),
-      ts: r.event.ts,
-      userId: r.event.userId ?? null,
-      sessionId: r.event.sessionId ?? null,
-      bytes: r.event.bytes,
+      json: r.json.replace(UUIDV7, '<uuidv7>'),
+      ts: r.ts,
+      userId: r.userId ?? null,
+      sessionId: r.sessionId ?? null,
+      bytes: r.bytes,
     }).toEqual({
       json: c.json,
       ts: c.ts,

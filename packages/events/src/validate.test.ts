@@ -13,7 +13,7 @@ const ctx: ValidationContext = {
 function ok(input: unknown, c: ValidationContext = ctx) {
   const r = validateEvent(input, c);
   if (!r.ok) throw new Error(`rejected: ${r.reject.code} ${r.reject.message}`);
-  return { ...r.event, value: JSON.parse(r.event.json) as Record<string, unknown> };
+  return { ...r, value: JSON.parse(r.json) as Record<string, unknown> };
 }
 function rejected(input: unknown, c: ValidationContext = ctx) {
   const r = validateEvent(input, c);

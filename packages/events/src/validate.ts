@@ -17,8 +17,12 @@ export interface ValidationContext {
   readonly limits: EventLimits;
 }
 
-/** An accepted event: its id, event time, partition key candidates and the JSON written to Kafka. */
+/**
+ * An accepted event: its id, event time, partition key candidates and the JSON written to Kafka.
+ * It is the result itself (`ok: true`), not wrapped: one object per accepted event.
+ */
 export interface ValidEvent {
+  readonly ok: true;
   readonly eventId: string;
   readonly ts: number;
   readonly userId: string | undefined;
@@ -28,9 +32,7 @@ export interface ValidEvent {
   readonly bytes: number;
 }
 
-export type ValidationResult =
-  | { readonly ok: true; readonly event: ValidEvent }
-  | { readonly ok: false; readonly reject: EventReject };
+export type ValidationResult = ValidEvent | { readonly ok: false; readonly reject: EventReject };
 
 function fail(code: EventReject['code'], message: string, field?: string): ValidationResult {
   return { ok: false, reject: field === undefined ? { code, message } : { code, message, field } };
@@ -219,5 +221,5 @@ export function validateEvent(input: unknown, ctx: ValidationContext): Validatio
   if (bytes > ctx.limits.maxEventBytes) {
     return fail('EVENT_TOO_LARGE', `the event is larger than ${ctx.limits.maxEventBytes} bytes`);
   }
-  return { ok: true, event: { eventId, ts, userId, sessionId, json, bytes } };
+  return { ok: true, eventId, ts, userId, sessionId, json, bytes };
 }

@@ -1,4 +1,7 @@
-import type { KafkaProducer, ProducerRecord } from '@loglake/kafka';
+import type { KafkaMessage, KafkaProducer, ProducerRecord } from '@loglake/kafka';
+
+/** What a batch carries: records, or messages already built for the batcher's topic. */
+type BatchRecord = ProducerRecord | KafkaMessage;
 import type { ProducerSlot } from './producer-slot.ts';
 
 export interface BatcherOptions {
@@ -12,7 +15,7 @@ export interface BatcherOptions {
 }
 
 interface Pending {
-  readonly records: ProducerRecord[];
+  readonly records: BatchRecord[];
   bytes: number;
   readonly waiters: { resolve: () => void; reject: (error: unknown) => void }[];
 }
@@ -43,7 +46,7 @@ export class ProduceBatcher {
   ) {}
 
   /** Resolves once Kafka has acknowledged every record; rejects if their produce call failed. */
-  send(records: ProducerRecord[], bytes: number): Promise<void> {
+  send(records: BatchRecord[], bytes: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const batch = (this.pending ??= { records: [], bytes: 0, waiters: [] });
       for (const r of records) batch.records.push(r);

@@ -7,7 +7,7 @@ import {
   type EventReject,
 } from '@loglake/events';
 import { errorMessage, type Logger } from '@loglake/core';
-import type { KafkaProducer, ProducerRecord } from '@loglake/kafka';
+import { kafkaMessage, type KafkaMessage, type KafkaProducer } from '@loglake/kafka';
 import { ProduceBatcher } from './batcher.ts';
 import { InFlightBudget } from './budget.ts';
 import { parseBody, bodyFormat, type BodyLimits } from './body.ts';
@@ -248,7 +248,7 @@ export class Ingestor {
       allowBodySource: this.options.openMode || this.options.allowBodySource,
       limits: this.options.events,
     };
-    const records: ProducerRecord[] = [];
+    const records: KafkaMessage[] = [];
     const eventIds: string[] = [];
     const rejected: RejectedEvent[] = [];
     let bytes = 0;
@@ -266,10 +266,9 @@ export class Ingestor {
         this.deadLetter(result.reject, item, { index, requestId, source, receivedAt });
         continue;
       }
-      const e = result.event;
-      records.push({ key: this.keyOf(e), value: e.json });
-      eventIds.push(e.eventId);
-      bytes += e.bytes;
+      records.push(kafkaMessage(this.options.topic, this.keyOf(result), result.json));
+      eventIds.push(result.eventId);
+      bytes += result.bytes;
     }
 
     if (records.length === 0) {
@@ -306,7 +305,7 @@ export class Ingestor {
     }
   }
 
-  private async produce(records: ProducerRecord[], bytes: number): Promise<void> {
+  private async produce(records: KafkaMessage[], bytes: number): Promise<void> {
     const m = this.deps.metrics;
     if (!this.budget.tryAcquire(bytes, records.length)) {
       // Counted once, with every other refusal, where the answer is written (app.ts).

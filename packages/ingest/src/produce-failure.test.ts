@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger, createRegistry } from '@loglake/core';
-import type { KafkaProducer, ProducerRecord } from '@loglake/kafka';
+import type { KafkaMessage, KafkaProducer, ProducerRecord } from '@loglake/kafka';
 import { ProduceBatcher } from './batcher.ts';
 import { isGatewayHttpError } from './http-errors.ts';
 import { Ingestor } from './ingestor.ts';
@@ -47,7 +47,11 @@ class IdempotentLog {
     return this.values.map((v) => String(JSON.parse(v).event_id));
   }
 
-  private append(producerId: number, first: number, records: readonly ProducerRecord[]): void {
+  private append(
+    producerId: number,
+    first: number,
+    records: readonly (ProducerRecord | KafkaMessage)[],
+  ): void {
     const last = first + records.length - 1;
     const previous = this.lastBatch.get(producerId);
     if (previous?.first === first && previous.last === last) return; // a retry of a stored batch

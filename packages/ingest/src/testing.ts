@@ -1,6 +1,6 @@
 import { createLogger, createRegistry } from '@loglake/core';
 import { DEFAULT_EVENT_LIMITS } from '@loglake/events';
-import type { KafkaProducer, ProducerRecord } from '@loglake/kafka';
+import type { KafkaMessage, KafkaProducer, ProducerRecord } from '@loglake/kafka';
 import { buildGatewayApp } from './app.ts';
 import { Ingestor, type IngestOptions } from './ingestor.ts';
 import { createGatewayMetrics } from './metrics.ts';
@@ -9,18 +9,30 @@ import { createGatewayMetrics } from './metrics.ts';
  * An in-memory KafkaProducer for unit tests of the gateway: records what is sent, and can be
  * told to fail or to hold acknowledgements. It stands in for loglake's own interface, not for kafkajs.
  */
+/** A sent record as tests read it, whichever form it was sent in. */
+export interface SentRecord {
+  readonly key: string | null;
+  readonly value: string;
+}
+
+function sentRecord(r: ProducerRecord | KafkaMessage): SentRecord {
+  const key = 'topic' in r ? (r.key ?? null) : r.key;
+  return { key: key === null ? null : String(key), value: String(r.value) };
+}
+
 export class MemoryProducer implements KafkaProducer {
-  readonly sent: { topic: string; records: ProducerRecord[] }[] = [];
+  readonly sent: { topic: string; records: SentRecord[] }[] = [];
   mode: 'ok' | 'fail' | 'hold' = 'ok';
   private held: (() => void)[] = [];
 
   async connect(): Promise<void> {}
   async disconnect(): Promise<void> {}
 
-  async send(topic: string, records: readonly ProducerRecord[]) {
+  async send(topic: string, records: readonly (ProducerRecord | KafkaMessage)[]) {
     if (this.mode === 'fail') throw new Error('broker down');
     if (this.mode === 'hold') await new Promise<void>((resolve) => this.held.push(resolve));
-    this.sent.push({ topic, records: [...records] });
+    for (const r of records) if ('topic' in r && r.topic !== topic) throw new Error('wrong topic');
+    this.sent.push({ topic, records: records.map(sentRecord) });
     return [{ partition: 0, baseOffset: '0' }];
   }
 
@@ -31,7 +43,7 @@ export class MemoryProducer implements KafkaProducer {
     for (const r of held) r();
   }
 
-  records(topic: string): ProducerRecord[] {
+  records(topic: string): SentRecord[] {
     return this.sent.filter((s) => s.topic === topic).flatMap((s) => s.records);
   }
 }

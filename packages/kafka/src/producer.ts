@@ -12,6 +12,25 @@ export interface ProducerRecord {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+/**
+ * A record already in the shape the client sends (`kafkaMessage`): `send` hands it on as it is,
+ * so a hot path (the gateway: one per accepted event) makes one object per record, not two.
+ */
+export interface KafkaMessage {
+  readonly topic: string;
+  readonly key?: Buffer;
+  readonly value: Buffer;
+  /** Set by `send` for a keyless record (the partition its send sticks to). */
+  partition?: number;
+}
+
+/** Builds the client's message for `topic` once; `send` to the same topic takes it without a copy. */
+export function kafkaMessage(topic: string, key: string | null, value: string): KafkaMessage {
+  return key === null
+    ? { topic, value: Buffer.from(value) }
+    : { topic, value: Buffer.from(value), key: Buffer.from(key) };
+}
+
 export interface ProducedPartition {
   readonly partition: number;
   /** Offset of the first record of this send in the partition. */
@@ -43,7 +62,11 @@ export interface ProducerOptions {
 export interface KafkaProducer {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
-  send(topic: string, records: readonly ProducerRecord[]): Promise<ProducedPartition[]>;
+  /** `KafkaMessage`s must have been built for `topic`. */
+  send(
+    topic: string,
+    records: readonly (ProducerRecord | KafkaMessage)[],
+  ): Promise<ProducedPartition[]>;
 }
 
 const RETRY_DELAY_MS = 250;
@@ -102,7 +125,11 @@ export function createKafkaProducer(
     async send(topic, records) {
       const keyless = sticky.take();
       const messages: Message[] = records.map((r) => {
-        // One object per record, no spread copies: this runs for every event the gateway accepts.
+        if ('topic' in r) {
+          // Built once by the caller: only a keyless one is touched, to set its partition.
+          if (r.key === undefined) r.partition = keyless;
+          return r;
+        }
         const m: Message =
           r.key === null
             ? { topic, value: bytes(r.value), partition: keyless }

@@ -27,7 +27,7 @@ export function createKafkaSender(
           rejected += 1;
           continue;
         }
-        records.push({ key: r.event.userId ?? r.event.sessionId ?? null, value: r.event.json });
+        records.push({ key: r.userId ?? r.sessionId ?? null, value: r.json });
       }
       if (records.length > 0) await producer.send(topic, records);
       return { status: 200, accepted: records.length, rejected };

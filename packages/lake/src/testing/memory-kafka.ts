@@ -137,7 +137,10 @@ export class MemoryBroker {
       connect: async () => undefined,
       disconnect: async () => undefined,
       send: async (_topic, records) => {
-        this.deadLetters.push(...records);
+        for (const r of records) {
+          if ('topic' in r) throw new Error('the sink sends records, not prebuilt messages');
+          this.deadLetters.push(r);
+        }
         return [];
       },
     };

@@ -18,6 +18,8 @@ export interface LiveDataFile {
   readonly records: bigint;
   /** When the snapshot that added it was committed (its rows became visible), epoch ms. */
   readonly visibleAt: number;
+  /** Its `hour(ts)` partition value, or null under another partition spec. */
+  readonly tsHour: number | null;
 }
 
 /** The data files of `metadata`'s current snapshot, each with when its rows became visible. */
@@ -30,6 +32,7 @@ export async function liveDataFiles(io: FileIO, metadata: TableMetadata): Promis
     path: entry.filePath,
     records: entry.recordCount,
     visibleAt: committedAt.get(entry.snapshotId) ?? fallback,
+    tsHour: entry.tsHour,
   }));
 }
 

@@ -11,6 +11,7 @@ import {
   hourPrefixes,
   parseRunSummary,
   runFolders,
+  runHours,
   verifyReport,
   verifyRun,
   waitForCommits,
@@ -215,6 +216,25 @@ describe('hour folders of a run', () => {
       't/dt=2026-11-18/hour=11/',
     ]);
     expect(runFolders('t', { ...run, ended_at: null }, { pastMs: 0, futureMs: 0 })).toBeNull();
+  });
+
+  it("gives the same span as Iceberg's hour(ts) partition values", () => {
+    const run = {
+      run_id: 'r',
+      expected: 1,
+      started_at: Date.parse('2026-11-18T10:30:00Z'),
+      ended_at: Date.parse('2026-11-18T10:31:00Z'),
+    };
+    const hour10 = Date.parse('2026-11-18T10:00:00Z') / 3_600_000;
+    expect(runHours(run, { pastMs: 2 * 3_600_000, futureMs: 0 })).toEqual({
+      from: hour10 - 2,
+      to: hour10,
+    });
+    expect(runHours(run, { pastMs: 0, futureMs: 30 * 60_000 })).toEqual({
+      from: hour10,
+      to: hour10 + 1,
+    });
+    expect(runHours({ ...run, started_at: null }, { pastMs: 0, futureMs: 0 })).toBeNull();
   });
 });
 

@@ -90,10 +90,28 @@ export interface EventTimeWindow {
   readonly futureMs: number;
 }
 
+/** The event times the run's rows can have, or null when its span is unknown. */
+function runSpan(run: RunRef, window: EventTimeWindow): { fromMs: number; toMs: number } | null {
+  if (run.started_at === null || run.ended_at === null) return null;
+  return { fromMs: run.started_at - window.pastMs, toMs: run.ended_at + window.futureMs };
+}
+
 /** The hour folders the run's rows can be in (objects go by event time), or null (the whole topic) when its span is unknown. */
 export function runFolders(topic: string, run: RunRef, window: EventTimeWindow): string[] | null {
-  if (run.started_at === null || run.ended_at === null) return null;
-  return hourPrefixes(topic, run.started_at - window.pastMs, run.ended_at + window.futureMs);
+  const span = runSpan(run, window);
+  return span && hourPrefixes(topic, span.fromMs, span.toMs);
+}
+
+/**
+ * The `hour(ts)` partition values (hours since the epoch, as Iceberg's transform gives them) the
+ * run's rows can have, both ends included, or null (every file) when its span is unknown.
+ */
+export function runHours(
+  run: RunRef,
+  window: EventTimeWindow,
+): { from: number; to: number } | null {
+  const span = runSpan(run, window);
+  return span && { from: Math.floor(span.fromMs / HOUR_MS), to: Math.floor(span.toMs / HOUR_MS) };
 }
 
 /** The two offset reads a commit wait needs (a KafkaAdmin has them). */

@@ -17,6 +17,7 @@ import {
   tableFindings,
   withTableCopies,
   runFolders,
+  runHours,
   verifyReport,
   verifyRun,
   waitForCommits,
@@ -259,8 +260,13 @@ async function checkTable(
   config: VerifyConfig,
   table: IcebergTableConfig,
   target: { runId: string; expected: number | null },
+  hours: { from: number; to: number } | null,
   wait: CommitWait | null,
-): Promise<{ run: RunReport; audit: { ok: boolean; findings: AuditFinding[] } }> {
+): Promise<{
+  run: RunReport;
+  audit: { ok: boolean; findings: AuditFinding[] };
+  files: { read: number; live: number };
+}> {
   const catalog = await RestCatalog.connect(table.catalog);
   const { metadata } = await catalog.loadTable(table.namespace, table.table);
   const location = metadata.location.replace(/\/+$/, '');
@@ -270,7 +276,11 @@ async function checkTable(
     const listed: string[] = [];
     for await (const o of opened.store.list('data/'))
       if (o.key.endsWith('.parquet')) listed.push(`${location}/${o.key}`);
-    const files = await liveDataFiles(io, metadata);
+    const live = await liveDataFiles(io, metadata);
+    // Partition pruning as a reader's would: only the hours the run's event times can fall in.
+    const files = hours
+      ? live.filter((f) => f.tsHour === null || (f.tsHour >= hours.from && f.tsHour <= hours.to))
+      : live;
     const run = await withTableCopies(io, files, (copies) =>
       verifyRun(copies, target.runId, target.expected),
     );
@@ -278,7 +288,11 @@ async function checkTable(
       await auditTable(io, metadata, config.topic, listed),
       wait?.committed ?? null,
     );
-    return { run, audit: { ok: findings.length === 0, findings } };
+    return {
+      run,
+      audit: { ok: findings.length === 0, findings },
+      files: { read: files.length, live: live.length },
+    };
   } finally {
     opened.close();
     io.close();
@@ -305,15 +319,22 @@ async function main(argv: readonly string[], env: Env): Promise<number> {
   const folders = config.iceberg
     ? null
     : target.ref && runFolders(config.topic, target.ref, EVENT_TIME_WINDOW);
-  const { run, audit } = config.iceberg
-    ? await checkTable(config, config.iceberg, target, wait)
-    : await checkLake(config, target, folders, wait);
+  let where: string;
+  let checked;
+  if (config.iceberg) {
+    const hours = target.ref && runHours(target.ref, EVENT_TIME_WINDOW);
+    const table = await checkTable(config, config.iceberg, target, hours, wait);
+    checked = table;
+    where =
+      `the current snapshot of ${config.iceberg.namespace.join('.')}.${config.iceberg.table} ` +
+      `(${table.files.read} of its ${table.files.live} data files: ` +
+      `${hours ? `${hours.to - hours.from + 1} hours` : 'every hour'})`;
+  } else {
+    checked = await checkLake(config, target, folders, wait);
+    where = folders ? `${folders.length} hour folders` : 'the whole topic';
+  }
+  const { run, audit } = checked;
   const { report, ok } = verifyReport(run, folders, wait, audit);
-  const where = config.iceberg
-    ? `the current snapshot of ${config.iceberg.namespace.join('.')}.${config.iceberg.table}`
-    : folders
-      ? `${folders.length} hour folders`
-      : 'the whole topic';
   const lake = audit.ok
     ? 'no findings'
     : `${audit.findings.length} findings (run pnpm lake:check for details)`;

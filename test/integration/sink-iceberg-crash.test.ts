@@ -53,6 +53,14 @@ describe('sink crashes in iceberg mode', () => {
           proxy.hold(commit);
           await proxy.whenHeld(1, 60_000);
           await sink.kill();
+          // The proxy learns that the killed sink's connection closed a moment after the kill; only
+          // then is the held commit dropped on release rather than sent on the dead client's behalf.
+          await waitUntil(
+            'the proxy to see the killed sink hang up',
+            () => Promise.resolve(when(proxy.held() === 0)),
+            10_000,
+            10,
+          );
           proxy.release(); // the held request's client is gone: it is dropped, never sent
           const after = await readTable(catalogInfo().url, t, store, topic);
           expect(after.snapshotId).toBe(before.snapshotId);

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createRegistry, type Logger } from '@loglake/core';
+import { LoglakeError, createRegistry, type Logger } from '@loglake/core';
 import {
   MAX_UNCOMMITTED_FILE_AGE_MS,
   type AppendResult,
@@ -54,6 +54,7 @@ function fakeCommit() {
       const append = { snapshot: { 'snapshot-id': snapshotId }, attempts: 1 } as AppendResult;
       a?.resolve({ append, committed: a.ranges, moved: [] });
     },
+    fail: (error: unknown) => answers.shift()?.reject(error),
   };
 }
 
@@ -72,7 +73,8 @@ function setup(intervalMs = HOUR) {
     now: () => NOW,
     commit: fake.commit,
   });
-  return { committer, fake, lines, metrics };
+  const gauge = async () => (await metrics.tableCommitBlocked.get()).values[0]?.value;
+  return { committer, fake, lines, metrics, gauge };
 }
 
 /** Records a promise's outcome when it settles, so a test can assert it has not yet. */
@@ -195,5 +197,60 @@ describe('TableCommitter', () => {
     await closed;
     expect(first.value).toEqual({ status: 'committed', snapshotId: 16n });
     expect(second.value).toEqual({ status: 'committed', snapshotId: 17n });
+  });
+
+  it('a failure retrying cannot fix is logged as an error with its code and sets the blocked gauge; its ranges stay pending, in order, and land once', async () => {
+    const { committer, fake, lines, metrics, gauge } = setup();
+    const a = watch(committer.submit(range(0, 0n), () => false));
+    const round = committer.round();
+    const b = watch(committer.submit(range(0, 10n), () => false));
+    fake.fail(
+      new LoglakeError('LOGLAKE_ICEBERG_REQUEST_FAILED', 'commit: HTTP 400 BadRequestException', {
+        retryable: false,
+      }),
+    );
+    await round;
+    expect(a.value).toBeNull();
+    expect(committer.backlog).toBe(2);
+    expect(await gauge()).toBe(1);
+    expect((await metrics.tableCommitFailures.get()).values[0]?.value).toBe(1);
+    expect(lines.filter((l) => l.fields.event === 'sink_table_commit_failed')).toEqual([
+      {
+        level: 'error',
+        fields: expect.objectContaining({
+          code: 'LOGLAKE_ICEBERG_REQUEST_FAILED',
+          retryable: false,
+          ranges: 1,
+        }),
+      },
+    ]);
+
+    // The cause fixed: the next round commits both, the failed one first, each once.
+    const next = committer.round();
+    expect(fake.calls.map((c) => c.map((r) => r.first))).toEqual([[0n], [0n, 10n]]);
+    fake.land(18n);
+    await next;
+    expect(a.value).toEqual({ status: 'committed', snapshotId: 18n });
+    expect(b.value).toEqual({ status: 'committed', snapshotId: 18n });
+    expect(await gauge()).toBe(0);
+    expect(committer.backlog).toBe(0);
+  });
+
+  it('a failure retrying may fix stays a warning and leaves the blocked gauge at 0', async () => {
+    const { committer, fake, lines, gauge } = setup();
+    void committer.submit(range(0, 0n), () => false);
+    const round = committer.round();
+    fake.fail(
+      new LoglakeError('LOGLAKE_ICEBERG_UNAVAILABLE', 'load-table: ECONNRESET', {
+        retryable: true,
+      }),
+    );
+    await round;
+    expect(committer.backlog).toBe(1);
+    expect(await gauge()).toBe(0);
+    expect(lines.find((l) => l.fields.event === 'sink_table_commit_failed')).toMatchObject({
+      level: 'warn',
+      fields: { code: 'LOGLAKE_ICEBERG_UNAVAILABLE', retryable: true },
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { errorMessage, type Logger } from '@loglake/core';
+import { errorMessage, isLoglakeError, type Logger } from '@loglake/core';
 import {
   MAX_UNCOMMITTED_FILE_AGE_MS,
   commitRanges,
@@ -63,7 +63,9 @@ export interface TableCommitterOptions {
  * rest lands. A round that fails (catalog unavailable, attempts used up, an unknown state that
  * could not be looked up) keeps its ranges, in order, for the next round: a range that landed after
  * all is then refused as moved (its partition is re-read from the offset the table records), never
- * recorded twice. Once the sink
+ * recorded twice. A failure retrying cannot fix (a refused request, credentials, broken metadata) is
+ * logged as an error with its code and sets `loglake_sink_table_commit_blocked` until a round gets
+ * through; its ranges stay pending all the same (an operator may fix the cause). Once the sink
  * stops (`drain`), ranges are committed as they arrive instead of at the next tick. Commit metrics
  * are counted here, once.
  */
@@ -164,6 +166,7 @@ export class TableCommitter {
         live.map((s) => s.range),
       );
       metrics.tableCommitDuration.observe((performance.now() - started) / 1000);
+      metrics.tableCommitBlocked.set(0);
       // Every refusal, also of ranges whose writer has lost its partition meanwhile (a zombie's).
       metrics.rangesMoved.inc(result.moved.length);
       const snapshotId = result.append?.snapshot['snapshot-id'];
@@ -193,11 +196,32 @@ export class TableCommitter {
       metrics.tableCommitFailures.inc();
       // Before anything submitted since, so each partition's ranges stay in offset order.
       this.pending = [...live, ...this.pending];
-      logger.warn(
-        { event: 'sink_table_commit_failed', ranges: live.length, err: errorMessage(error) },
-        'table commit failed; its ranges are tried again',
-      );
+      this.reportFailure(error, live.length);
     }
+  }
+
+  /**
+   * A failed round, at warn when retrying may fix it and at error (with the blocked gauge) when it
+   * cannot: an error that is not a retryable LoglakeError (a refused request, credentials, invalid
+   * metadata, or an unexpected exception) fails every round the same way until someone acts.
+   */
+  private reportFailure(error: unknown, ranges: number): void {
+    const { metrics, logger } = this.options;
+    const retryable = isLoglakeError(error) && error.retryable;
+    metrics.tableCommitBlocked.set(retryable ? 0 : 1);
+    const fields = {
+      event: 'sink_table_commit_failed',
+      ranges,
+      code: isLoglakeError(error) ? error.code : null,
+      retryable,
+      err: errorMessage(error),
+    };
+    if (retryable) logger.warn(fields, 'table commit failed; its ranges are tried again');
+    else
+      logger.error(
+        fields,
+        'table commit failed for a reason retrying will not fix; its ranges stay pending and are tried again',
+      );
   }
 
   /**

@@ -61,6 +61,10 @@ export class IntentLayout implements RangeLayout {
     return runFlush(this.flushCtx, flush, previous);
   }
 
+  drain(): void {
+    // Nothing to hurry: a range is durable once its own flush wrote it.
+  }
+
   async close(): Promise<void> {
     await this.encoder.close();
   }

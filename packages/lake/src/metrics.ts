@@ -125,6 +125,11 @@ export function createSinkMetrics(registry: Registry) {
       help: 'Table commit rounds that failed (catalog unavailable, attempts used up); their ranges are tried again.',
       registers,
     }),
+    tableCommitBlocked: new Gauge({
+      name: 'loglake_sink_table_commit_blocked',
+      help: 'SINK_TABLE_FORMAT=iceberg: 1 while the last table commit round failed for a reason retrying will not fix (a refused request, credentials, invalid metadata; see the sink_table_commit_failed error log for the code), else 0. Its ranges stay pending and are tried every interval.',
+      registers,
+    }),
     rangesExpired: new Counter({
       name: 'loglake_sink_ranges_expired_total',
       help: 'Finished ranges given up before their table commit because their data files grew older than the limit orphan cleanup relies on (the catalog failed that long); the partition is read again.',

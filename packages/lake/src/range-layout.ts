@@ -54,6 +54,12 @@ export interface RangeLayout {
    * slot (its files are written and only a commit is awaited).
    */
   write(flush: Flush, previous: Flush | null, releaseSlot: () => void): Promise<FlushResult>;
+  /**
+   * The sink is stopping (called once, before its last cuts): from now on a range handed to `write`
+   * is made durable as soon as it can be, not at the layout's own pace (the table layout's commit
+   * interval), since the shutdown waits for it.
+   */
+  drain(): void;
   /** Waits for work the layout holds outside the writers (a pending table commit) and frees its resources. */
   close(): Promise<void>;
   /** True when the layout cannot take more finished ranges now (commits are behind): fetching pauses. */

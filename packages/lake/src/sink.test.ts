@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createDuckDbEncoder } from './duckdb-encoder.ts';
 import { intentKey, lossKey } from './layout.ts';
 import { writeIntent, type Intent } from './intent.ts';
+import type { RangeLayout } from './range-layout.ts';
 import { event, gauge, Harness, TOPIC, until } from './testing/harness.ts';
 import { textLines } from './testing/gated-store.ts';
 
@@ -338,5 +339,63 @@ describe('LakeSink when the group forgot its offsets (finding 9)', () => {
     expect(await h.expectExactlyOnce(0, 0, 40)).toEqual([]);
     const lines = await textLines(h.local, (await h.lake()).keys[0] as string);
     expect(lines.length).toBeGreaterThan(0);
+  });
+});
+
+/**
+ * A layout that, like the table layout's committer between ticks, answers no range until the sink
+ * says it is stopping (or the test gives up): a shutdown that waited for such a layout's own pace
+ * would take as long as that pace.
+ */
+function heldUntilDrained(inner: RangeLayout, seen: string[]) {
+  let release = () => undefined as void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const layout: RangeLayout = {
+    name: inner.name,
+    ctx: inner.ctx,
+    get backlogged() {
+      return inner.backlogged;
+    },
+    prepare: () => inner.prepare(),
+    start: (partition, hint, abandon) => inner.start(partition, hint, abandon),
+    recordedEnd: (partition, first) => inner.recordedEnd(partition, first),
+    async write(flush, previous, releaseSlot) {
+      seen.push(`write ${flush.range.first}-${flush.range.last}`);
+      await released;
+      return inner.write(flush, previous, releaseSlot);
+    },
+    drain() {
+      seen.push('drain');
+      release();
+      inner.drain();
+    },
+    close: () => inner.close(),
+  };
+  return { layout, release };
+}
+
+describe('LakeSink stop', () => {
+  it('tells the layout it is stopping before its last cuts, so ranges a layout holds are answered', async () => {
+    h = new Harness(1);
+    h.produce(0, 0, 5);
+    const seen: string[] = [];
+    let held: ReturnType<typeof heldUntilDrained> | undefined;
+    const s = await h.start('a', [0], {}, undefined, (inner) => {
+      held = heldUntilDrained(inner, seen);
+      return held.layout;
+    });
+    await until('read', async () => (await s.metrics.recordsRead.get()).values[0]?.value === 5);
+    const stopped = s.sink.stop();
+    try {
+      await until('the last cut handed to the layout', () =>
+        seen.some((e) => e.startsWith('write')),
+      );
+      expect(seen).toEqual(['drain', 'write 0-4']);
+    } finally {
+      held?.release();
+    }
+    await stopped;
+    expect(await h.expectExactlyOnce(0, 0, 5)).toEqual([]);
+    expect(h.broker.allCommitted()).toBe(true);
   });
 });

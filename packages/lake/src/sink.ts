@@ -186,6 +186,8 @@ export class LakeSink {
     // No new records are taken from here on (onBatch returns at once).
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
+    // The flushes below are waited for: the layout must not hold them for its own pace.
+    this.layout.drain();
     for (const w of this.writers.values()) w.cutNow('shutdown');
     await Promise.all([...this.writers.values()].map((w) => w.whenIdle()));
     step('flushed and committed');

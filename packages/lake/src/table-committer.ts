@@ -1,9 +1,11 @@
-import { errorMessage, type Logger } from '@loglake/core';
+import { errorMessage, isLoglakeError, type Logger } from '@loglake/core';
 import {
   MAX_UNCOMMITTED_FILE_AGE_MS,
   commitRanges,
   type AppendTarget,
+  type CommitRangesResult,
   type DataFile,
+  type RangeFiles,
 } from '@loglake/iceberg';
 import type { SinkMetrics } from './metrics.ts';
 
@@ -35,6 +37,25 @@ interface Submission {
   readonly settle: (outcome: CommitOutcome) => void;
 }
 
+/** One commit of several partitions' ranges: `commitRanges`, or a test's fake. */
+export type CommitRangesFn = (
+  target: AppendTarget,
+  topic: string,
+  ranges: readonly RangeFiles[],
+) => Promise<CommitRangesResult>;
+
+export interface TableCommitterOptions {
+  readonly target: AppendTarget;
+  readonly topic: string;
+  /** Rounds start every `intervalMs`; once `drain` was called, also as soon as ranges arrive. */
+  readonly intervalMs: number;
+  readonly metrics: SinkMetrics;
+  readonly logger: Logger;
+  /** The clock range ages are measured by; Date.now unless a test passes another. */
+  readonly now?: () => number;
+  readonly commit?: CommitRangesFn;
+}
+
 /**
  * One committer per sink process (docs/ARCHITECTURE.md, "Contention"): the writers hand it their
  * finished ranges, in offset order per partition, and every `intervalMs` it makes one commit of all
@@ -42,24 +63,33 @@ interface Submission {
  * rest lands. A round that fails (catalog unavailable, attempts used up, an unknown state that
  * could not be looked up) keeps its ranges, in order, for the next round: a range that landed after
  * all is then refused as moved (its partition is re-read from the offset the table records), never
- * recorded twice. Commit metrics are counted here, once.
+ * recorded twice. A failure retrying cannot fix (a refused request, credentials, broken metadata) is
+ * logged as an error with its code and sets `loglake_sink_table_commit_blocked` until a round gets
+ * through; its ranges stay pending all the same (an operator may fix the cause). Once the sink
+ * stops (`drain`), ranges are committed as they arrive instead of at the next tick. Commit metrics
+ * are counted here, once.
  */
 export class TableCommitter {
   private pending: Submission[] = [];
   private running: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** Set by `drain`: the writers wait for their last ranges' outcome, so no round waits for a tick. */
+  private draining = false;
+  /** A round scheduled for what just arrived (draining). */
+  private soon: NodeJS.Immediate | null = null;
+  /** Ranges arrived while a round ran (draining): another follows it. */
+  private followUp = false;
+  private closed = false;
+  private readonly now: () => number;
+  private readonly commit: CommitRangesFn;
 
-  constructor(
-    private readonly target: AppendTarget,
-    private readonly topic: string,
-    private readonly intervalMs: number,
-    private readonly metrics: SinkMetrics,
-    private readonly logger: Logger,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(private readonly options: TableCommitterOptions) {
+    this.now = options.now ?? Date.now;
+    this.commit = options.commit ?? commitRanges;
+  }
 
   start(): void {
-    this.timer = setInterval(() => void this.round(), this.intervalMs);
+    this.timer = setInterval(() => void this.round(), this.options.intervalMs);
     this.timer.unref();
   }
 
@@ -70,17 +100,54 @@ export class TableCommitter {
 
   /** Queues `range` for the next commit; its partition's earlier ranges must have been submitted before. */
   submit(range: TableRange, abandoned: () => boolean): Promise<CommitOutcome> {
-    return new Promise((settle) => this.pending.push({ range, abandoned, settle }));
+    const outcome = new Promise<CommitOutcome>((settle) =>
+      this.pending.push({ range, abandoned, settle }),
+    );
+    if (this.draining) this.commitSoon();
+    return outcome;
+  }
+
+  /**
+   * The sink is stopping: from now on a round starts as soon as ranges arrive (and what is pending
+   * now is committed at once), since the writers' last ranges are waited for by the shutdown. The
+   * interval keeps running: a round that fails is tried again at the next tick, not in a loop.
+   */
+  drain(): void {
+    this.draining = true;
+    if (this.pending.length > 0) this.commitSoon();
+  }
+
+  /**
+   * A round after the current turn of the event loop, so that ranges handed over together share
+   * one commit; while a round runs, right after it (with whatever arrived meanwhile).
+   */
+  private commitSoon(): void {
+    if (this.closed) return;
+    if (this.running) {
+      this.followUp = true;
+      return;
+    }
+    this.soon ??= setImmediate(() => {
+      this.soon = null;
+      void this.round();
+    });
   }
 
   /** One commit of everything pending (waits for a round already running instead). */
   round(): Promise<void> {
     if (this.running) return this.running;
-    this.running = this.commitPending().finally(() => (this.running = null));
+    this.running = this.commitPending().finally(() => {
+      this.running = null;
+      if (this.followUp) {
+        this.followUp = false;
+        this.commitSoon();
+      }
+    });
     return this.running;
   }
 
   private async commitPending(): Promise<void> {
+    const { metrics, logger } = this.options;
     const taken = this.pending;
     this.pending = [];
     const live: Submission[] = [];
@@ -93,25 +160,26 @@ export class TableCommitter {
     if (live.length === 0) return;
     const started = performance.now();
     try {
-      const result = await commitRanges(
-        this.target,
-        this.topic,
+      const result = await this.commit(
+        this.options.target,
+        this.options.topic,
         live.map((s) => s.range),
       );
-      this.metrics.tableCommitDuration.observe((performance.now() - started) / 1000);
+      metrics.tableCommitDuration.observe((performance.now() - started) / 1000);
+      metrics.tableCommitBlocked.set(0);
       // Every refusal, also of ranges whose writer has lost its partition meanwhile (a zombie's).
-      this.metrics.rangesMoved.inc(result.moved.length);
+      metrics.rangesMoved.inc(result.moved.length);
       const snapshotId = result.append?.snapshot['snapshot-id'];
       if (result.append) {
-        this.metrics.tableCommits.inc();
-        this.metrics.tableCommitConflicts.inc(Math.max(0, result.append.attempts - 1));
+        metrics.tableCommits.inc();
+        metrics.tableCommitConflicts.inc(Math.max(0, result.append.attempts - 1));
       }
       for (const s of live) {
         const moved = result.moved.find((m) => m.range === s.range);
         if (moved) s.settle({ status: 'moved', recorded: moved.recorded });
         else if (snapshotId !== undefined) s.settle({ status: 'committed', snapshotId });
       }
-      this.logger.info(
+      logger.info(
         {
           event: 'sink_table_commit',
           snapshot_id: snapshotId?.toString() ?? null,
@@ -124,15 +192,36 @@ export class TableCommitter {
         'table commit',
       );
     } catch (error) {
-      this.metrics.tableCommitDuration.observe((performance.now() - started) / 1000);
-      this.metrics.tableCommitFailures.inc();
-      this.logger.warn(
-        { event: 'sink_table_commit_failed', ranges: live.length, err: errorMessage(error) },
-        'table commit failed; its ranges are tried again in the next round',
-      );
+      metrics.tableCommitDuration.observe((performance.now() - started) / 1000);
+      metrics.tableCommitFailures.inc();
       // Before anything submitted since, so each partition's ranges stay in offset order.
       this.pending = [...live, ...this.pending];
+      this.reportFailure(error, live.length);
     }
+  }
+
+  /**
+   * A failed round, at warn when retrying may fix it and at error (with the blocked gauge) when it
+   * cannot: an error that is not a retryable LoglakeError (a refused request, credentials, invalid
+   * metadata, or an unexpected exception) fails every round the same way until someone acts.
+   */
+  private reportFailure(error: unknown, ranges: number): void {
+    const { metrics, logger } = this.options;
+    const retryable = isLoglakeError(error) && error.retryable;
+    metrics.tableCommitBlocked.set(retryable ? 0 : 1);
+    const fields = {
+      event: 'sink_table_commit_failed',
+      ranges,
+      code: isLoglakeError(error) ? error.code : null,
+      retryable,
+      err: errorMessage(error),
+    };
+    if (retryable) logger.warn(fields, 'table commit failed; its ranges are tried again');
+    else
+      logger.error(
+        fields,
+        'table commit failed for a reason retrying will not fix; its ranges stay pending and are tried again',
+      );
   }
 
   /**
@@ -143,8 +232,8 @@ export class TableCommitter {
    */
   private expire(s: Submission): void {
     const { range } = s;
-    this.metrics.rangesExpired.inc();
-    this.logger.warn(
+    this.options.metrics.rangesExpired.inc();
+    this.options.logger.warn(
       {
         event: 'sink_table_range_expired',
         partition: range.partition,
@@ -157,12 +246,25 @@ export class TableCommitter {
     s.settle({ status: 'expired' });
   }
 
-  /** Stops the timer after committing what is pending (one last round, then rounds until empty or `give up`). */
+  /**
+   * Stops the timer and commits what is pending in one last round, after a round already running
+   * (abandoned ranges are answered, not committed). Called once the writers are idle. If that round
+   * fails its ranges stay unanswered and uncommitted: their Kafka offsets were not committed either,
+   * so the partitions' next owner reads them again.
+   */
   async close(): Promise<void> {
+    // Nothing is scheduled from here on: the round below is the last.
+    this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    if (this.running) await this.running;
-    for (const s of this.pending) if (s.abandoned()) s.settle({ status: 'abandoned' });
-    this.pending = this.pending.filter((s) => !s.abandoned());
+    if (this.soon) clearImmediate(this.soon);
+    this.soon = null;
+    await this.running;
+    if (this.pending.length > 0) await this.round();
+    if (this.pending.length > 0)
+      this.options.logger.warn(
+        { event: 'sink_table_uncommitted_at_stop', ranges: this.pending.length },
+        'stopping with finished ranges not committed: the next owner of their partitions reads them again',
+      );
   }
 }

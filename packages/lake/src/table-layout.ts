@@ -41,13 +41,13 @@ export class TableLayout implements RangeLayout {
     readonly ctx: LayoutContext,
     private readonly options: TableLayoutOptions,
   ) {
-    this.committer = new TableCommitter(
-      options.target,
-      ctx.topic,
-      options.commitIntervalMs,
-      options.metrics,
-      ctx.logger,
-    );
+    this.committer = new TableCommitter({
+      target: options.target,
+      topic: ctx.topic,
+      intervalMs: options.commitIntervalMs,
+      metrics: options.metrics,
+      logger: ctx.logger,
+    });
   }
 
   get backlogged(): boolean {
@@ -169,6 +169,11 @@ export class TableLayout implements RangeLayout {
     } finally {
       await local.dispose();
     }
+  }
+
+  /** The writers' last ranges are committed as they arrive, not at the next interval. */
+  drain(): void {
+    this.committer.drain();
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,8 @@ import { createLocalStore, type ObjectStore } from '@loglake/object-store';
 import type { ParquetEncoder } from '../encoder.ts';
 import type { Intent } from '../intent.ts';
 import { createSinkMetrics } from '../metrics.ts';
-import { LakeSink, type SinkOptions } from '../sink.ts';
+import type { RangeLayout } from '../range-layout.ts';
+import { intentLayout, LakeSink, type SinkOptions } from '../sink.ts';
 import { gatedStore, textEncoder, textLines, type GatedStore } from './gated-store.ts';
 import { MemoryBroker, MemoryConsumer } from './memory-kafka.ts';
 
@@ -49,12 +50,16 @@ export class Harness {
     this.broker.produce(partition, values, skip);
   }
 
-  /** Starts a sink member; it gets `partitions` at its first fetch. */
+  /**
+   * Starts a sink member; it gets `partitions` at its first fetch. `wrap` decorates its S3 layout
+   * (a test's stand-in for another layout's behaviour).
+   */
   async start(
     name: string,
     partitions: readonly number[],
     options: Partial<SinkOptions> = {},
     encoder: ParquetEncoder = textEncoder(),
+    wrap: (layout: RangeLayout) => RangeLayout = (layout) => layout,
   ): Promise<RunningSink> {
     const gated = gatedStore(this.local);
     const registry = createRegistry({ service: 'sink' });
@@ -84,6 +89,7 @@ export class Harness {
         admin: this.broker.admin(),
         store: gated.store,
         encoder,
+        layout: (ctx) => wrap(intentLayout(gated.store, encoder)(ctx)),
         dlqProducer: this.broker.dlqProducer(),
         metrics,
         logger: createLogger({ name: name, level: 'silent' }),

@@ -80,6 +80,13 @@ test("keys land on the Java producer's partitions; keyless records of one send s
         ),
       );
     }
+    // A message built for another topic is refused, and nothing of its send is written.
+    await expect(
+      producer.send(topic, [
+        { key: null, value: 'never written' },
+        kafkaMessage(`${topic}-other`, null, 'never written'),
+      ]),
+    ).rejects.toThrow(/built for .*-other/);
   } finally {
     await producer.disconnect();
   }

@@ -54,9 +54,15 @@ describe('parseIcebergEnv', () => {
     expect(problems({ ...url, SINK_ICEBERG_AUTH: 'bearer' })).toEqual([
       'SINK_ICEBERG_TOKEN: required when SINK_ICEBERG_AUTH=bearer',
     ]);
+    const why =
+      'required when SINK_ICEBERG_AUTH=sigv4 and the catalog is not an AWS Glue or S3 Tables endpoint';
     expect(problems({ ...url, SINK_ICEBERG_AUTH: 'sigv4' })).toEqual([
-      'SINK_ICEBERG_SIGV4_REGION: required when SINK_ICEBERG_AUTH=sigv4 and the catalog is not an AWS Glue or S3 Tables endpoint',
+      `SINK_ICEBERG_SIGV4_REGION: ${why}`,
+      `SINK_ICEBERG_SIGV4_SERVICE: ${why}`,
     ]);
+    expect(
+      problems({ ...url, SINK_ICEBERG_AUTH: 'sigv4', SINK_ICEBERG_SIGV4_REGION: 'eu-west-1' }),
+    ).toEqual([`SINK_ICEBERG_SIGV4_SERVICE: ${why}`]);
   });
 
   it('takes the SigV4 signing name and region from an AWS Glue or S3 Tables endpoint', () => {
@@ -76,6 +82,7 @@ describe('parseIcebergEnv', () => {
       sigv4({
         SINK_ICEBERG_CATALOG_URL: 'https://abc.execute-api.us-west-2.amazonaws.com/prod',
         SINK_ICEBERG_SIGV4_REGION: 'us-west-2',
+        SINK_ICEBERG_SIGV4_SERVICE: 'execute-api',
       }),
     ).toEqual({ type: 'sigv4', region: 'us-west-2', service: 'execute-api' });
     expect(

@@ -18,7 +18,7 @@ export type CatalogAuth =
       /** AWS Signature V4 with the AWS default credential chain (AWS Glue, S3 Tables). */
       readonly type: 'sigv4';
       readonly region: string;
-      /** Signing name: `glue`, `s3tables`, or `execute-api` for a catalog behind API Gateway. */
+      /** Signing name: `glue`, `s3tables`, or e.g. `execute-api` for a catalog behind API Gateway. */
       readonly service: string;
     };
 
@@ -96,15 +96,11 @@ export function parseIcebergEnv(env: Env, prefix = 'SINK_'): IcebergTableConfig 
           need('OAUTH2_CLIENT_ID', `when ${k('AUTH')}=oauth2`);
           need('OAUTH2_CLIENT_SECRET', `when ${k('AUTH')}=oauth2`);
         }
-        if (
-          v[k('AUTH')] === 'sigv4' &&
-          v[k('SIGV4_REGION')] === undefined &&
-          !awsEndpoint(v[k('CATALOG_URL')] as string | undefined)
-        ) {
-          need(
-            'SIGV4_REGION',
-            `when ${k('AUTH')}=sigv4 and the catalog is not an AWS Glue or S3 Tables endpoint`,
-          );
+        if (v[k('AUTH')] === 'sigv4' && !awsEndpoint(v[k('CATALOG_URL')] as string | undefined)) {
+          // A wrong signing name fails every request with a 403: never guessed.
+          const why = `when ${k('AUTH')}=sigv4 and the catalog is not an AWS Glue or S3 Tables endpoint`;
+          need('SIGV4_REGION', why);
+          need('SIGV4_SERVICE', why);
         }
       },
       { when: () => true },
@@ -128,9 +124,9 @@ export function parseIcebergEnv(env: Env, prefix = 'SINK_'): IcebergTableConfig 
     const endpoint = awsEndpoint(str('CATALOG_URL'));
     auth = {
       type: 'sigv4',
-      // One of the two is there: the refinement above required it.
+      // Set, or read from the endpoint's host name: the refinement above required one of the two.
       region: opt('SIGV4_REGION') ?? (endpoint?.region as string),
-      service: opt('SIGV4_SERVICE') ?? endpoint?.service ?? 'execute-api',
+      service: opt('SIGV4_SERVICE') ?? (endpoint?.service as string),
     };
   } else auth = { type: 'none' };
   const warehouse = opt('WAREHOUSE');

@@ -1,8 +1,8 @@
 import type { KafkaMessage, KafkaProducer, ProducerRecord } from '@loglake/kafka';
+import type { ProducerSlot } from './producer-slot.ts';
 
 /** What a batch carries: records, or messages already built for the batcher's topic. */
 type BatchRecord = ProducerRecord | KafkaMessage;
-import type { ProducerSlot } from './producer-slot.ts';
 
 export interface BatcherOptions {
   readonly topic: string;

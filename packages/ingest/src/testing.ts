@@ -5,10 +5,6 @@ import { buildGatewayApp } from './app.ts';
 import { Ingestor, type IngestOptions } from './ingestor.ts';
 import { createGatewayMetrics } from './metrics.ts';
 
-/**
- * An in-memory KafkaProducer for unit tests of the gateway: records what is sent, and can be
- * told to fail or to hold acknowledgements. It stands in for loglake's own interface, not for kafkajs.
- */
 /** A sent record as tests read it, whichever form it was sent in. */
 export interface SentRecord {
   readonly key: string | null;
@@ -20,6 +16,10 @@ function sentRecord(r: ProducerRecord | KafkaMessage): SentRecord {
   return { key: key === null ? null : String(key), value: String(r.value) };
 }
 
+/**
+ * An in-memory KafkaProducer for unit tests of the gateway: records what is sent, and can be
+ * told to fail or to hold acknowledgements. It stands in for loglake's own interface, not for kafkajs.
+ */
 export class MemoryProducer implements KafkaProducer {
   readonly sent: { topic: string; records: SentRecord[] }[] = [];
   mode: 'ok' | 'fail' | 'hold' = 'ok';

@@ -20,8 +20,8 @@ export interface KafkaMessage {
   readonly topic: string;
   readonly key?: Buffer;
   readonly value: Buffer;
-  /** Set by `send` for a keyless record (the partition its send sticks to). */
-  partition?: number;
+  /** Set by `send` for a keyless record (the partition its send sticks to); never by callers. */
+  readonly partition?: number;
 }
 
 /** Builds the client's message for `topic` once; `send` to the same topic takes it without a copy. */
@@ -126,8 +126,11 @@ export function createKafkaProducer(
       const keyless = sticky.take();
       const messages: Message[] = records.map((r) => {
         if ('topic' in r) {
+          // Sent where it says: a message built for another topic is a caller's bug, not data.
+          if (r.topic !== topic)
+            throw new TypeError(`a message built for ${r.topic} was sent to ${topic}`);
           // Built once by the caller: only a keyless one is touched, to set its partition.
-          if (r.key === undefined) r.partition = keyless;
+          if (r.key === undefined) (r as Message).partition = keyless;
           return r;
         }
         const m: Message =

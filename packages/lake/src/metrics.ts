@@ -127,7 +127,7 @@ export function createSinkMetrics(registry: Registry) {
     }),
     tableCommitBlocked: new Gauge({
       name: 'loglake_sink_table_commit_blocked',
-      help: 'SINK_TABLE_FORMAT=iceberg: 1 while the last table commit round failed for a reason retrying will not fix (a refused request, credentials, invalid metadata; see the sink_table_commit_failed error log for the code), else 0. Its ranges stay pending and are tried every interval.',
+      help: 'SINK_TABLE_FORMAT=iceberg: 1 from a table commit round that failed for a reason retrying will not fix (a refused request, credentials, invalid metadata; see the sink_table_commit_failed error log for the code) until a round lands, else 0. Its ranges stay pending and are tried every interval.',
       registers,
     }),
     rangesExpired: new Counter({

@@ -236,21 +236,38 @@ describe('TableCommitter', () => {
     expect(committer.backlog).toBe(0);
   });
 
-  it('a failure retrying may fix stays a warning and leaves the blocked gauge at 0', async () => {
+  it('a failure retrying may fix stays a warning and leaves the blocked gauge as it was', async () => {
     const { committer, fake, lines, gauge } = setup();
-    void committer.submit(range(0, 0n), () => false);
-    const round = committer.round();
-    fake.fail(
-      new LoglakeError('LOGLAKE_ICEBERG_UNAVAILABLE', 'load-table: ECONNRESET', {
-        retryable: true,
-      }),
-    );
-    await round;
-    expect(committer.backlog).toBe(1);
+    const a = watch(committer.submit(range(0, 0n), () => false));
+    const failWith = async (retryable: boolean) => {
+      const round = committer.round();
+      fake.fail(
+        retryable
+          ? new LoglakeError('LOGLAKE_ICEBERG_UNAVAILABLE', 'load-table: ECONNRESET', {
+              retryable: true,
+            })
+          : new LoglakeError('LOGLAKE_ICEBERG_AUTH_FAILED', 'commit: HTTP 403', {
+              retryable: false,
+            }),
+      );
+      await round;
+    };
+    await failWith(true);
     expect(await gauge()).toBe(0);
     expect(lines.find((l) => l.fields.event === 'sink_table_commit_failed')).toMatchObject({
       level: 'warn',
       fields: { code: 'LOGLAKE_ICEBERG_UNAVAILABLE', retryable: true },
     });
+    // Blocked, then a time-out: still blocked (a cause alternating with time-outs must not hide).
+    await failWith(false);
+    expect(await gauge()).toBe(1);
+    await failWith(true);
+    expect(await gauge()).toBe(1);
+    expect(committer.backlog).toBe(1);
+    const round = committer.round();
+    fake.land(21n);
+    await round;
+    expect(a.value).toEqual({ status: 'committed', snapshotId: 21n });
+    expect(await gauge()).toBe(0);
   });
 });

@@ -203,12 +203,13 @@ export class TableCommitter {
   /**
    * A failed round, at warn when retrying may fix it and at error (with the blocked gauge) when it
    * cannot: an error that is not a retryable LoglakeError (a refused request, credentials, invalid
-   * metadata, or an unexpected exception) fails every round the same way until someone acts.
+   * metadata, or an unexpected exception) fails every round the same way until someone acts. Only a
+   * round that lands clears the gauge: a cause that alternates with time-outs stays blocked.
    */
   private reportFailure(error: unknown, ranges: number): void {
     const { metrics, logger } = this.options;
     const retryable = isLoglakeError(error) && error.retryable;
-    metrics.tableCommitBlocked.set(retryable ? 0 : 1);
+    if (!retryable) metrics.tableCommitBlocked.set(1);
     const fields = {
       event: 'sink_table_commit_failed',
       ranges,

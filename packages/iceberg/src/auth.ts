@@ -1,6 +1,5 @@
-import { LoglakeError } from '@loglake/core';
 import { createSigV4Signer, type RequestToSign } from '@loglake/object-store';
-import { catalogHttpError, catalogNetworkError } from './errors.ts';
+import { catalogCredentialsError, catalogHttpError, catalogNetworkError } from './errors.ts';
 import type { CatalogAuth } from './config.ts';
 
 /** Authenticates each catalog request. */
@@ -45,7 +44,7 @@ export function createAuthenticator(
           try {
             return await sign(request);
           } catch (error) {
-            throw credentialsError(error);
+            throw catalogCredentialsError(error);
           }
         },
         invalidate: noop,
@@ -55,23 +54,6 @@ export function createAuthenticator(
 }
 
 function noop(): void {}
-
-/**
- * Nothing was sent. The default chain tried every source and found no credentials (its error says
- * so with `tryNextLink`): nothing changes until someone acts, so not retryable, like a 403. Any
- * other failure (the instance metadata service or STS not answering) may pass: retryable.
- */
-function credentialsError(error: unknown): LoglakeError {
-  const what = 'SigV4 signature (AWS credentials)';
-  if (error instanceof Error && error.name === 'CredentialsProviderError') {
-    return new LoglakeError('LOGLAKE_ICEBERG_AUTH_FAILED', `${what}: ${error.message}`, {
-      retryable: false,
-      cause: error,
-      details: { operation: 'token' },
-    });
-  }
-  return catalogNetworkError('token', error, what);
-}
 
 function bearer(token: () => Promise<string>, invalidate: () => void): CatalogAuthenticator {
   return {

@@ -89,3 +89,21 @@ export function catalogNetworkError(
     { retryable: true, cause: error, details: { operation } },
   );
 }
+
+/**
+ * A SigV4 signature that could not be made; nothing was sent. The default chain found no
+ * credentials in any source (a CredentialsProviderError): nothing changes until someone acts, so
+ * not retryable, like a 403. Any other failure (the instance metadata service or STS not
+ * answering) may pass: retryable.
+ */
+export function catalogCredentialsError(error: unknown): LoglakeError {
+  const what = 'SigV4 signature (AWS credentials)';
+  if (error instanceof Error && error.name === 'CredentialsProviderError') {
+    return new LoglakeError('LOGLAKE_ICEBERG_AUTH_FAILED', `${what}: ${error.message}`, {
+      retryable: false,
+      cause: error,
+      details: { operation: 'token' },
+    });
+  }
+  return catalogNetworkError('token', error, what);
+}

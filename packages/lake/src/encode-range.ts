@@ -24,6 +24,26 @@ export interface EncodedRange {
   dispose(): Promise<void>;
 }
 
+/** A row the encoder refused, as a dead letter of its range (both layouts). */
+export function refusedRow(
+  rows: NdjsonRows,
+  refused: { readonly index: number; readonly message: string },
+): PoisonRecord {
+  return {
+    offset: rows.offsetAt(refused.index),
+    reject: {
+      code: 'INVALID_JSON_LINE',
+      message: `the Parquet encoder refused the record: ${refused.message}`,
+    },
+    raw: rows.line(refused.index).toString('utf8'),
+  };
+}
+
+/** Orders poison records by offset, as a range's dead letters are sent. */
+export function byOffset(a: PoisonRecord, b: PoisonRecord): number {
+  return a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0;
+}
+
 /** DuckDB's words for input it cannot store (as opposed to a disk or memory failure). */
 const DATA_ERROR = /^(Invalid Input Error|Conversion Error|Out of Range Error)/;
 
@@ -97,16 +117,7 @@ export async function encodeRange(
     for (const { key, rows } of buckets) {
       const path = join(tmpDir, `${randomBytes(8).toString('hex')}.parquet`);
       const out = await encodeRefusing(encoder, rows, path);
-      for (const r of out.refused) {
-        poison.push({
-          offset: rows.offsetAt(r.index),
-          reject: {
-            code: 'INVALID_JSON_LINE',
-            message: `the Parquet encoder refused the record: ${r.message}`,
-          },
-          raw: rows.line(r.index).toString('utf8'),
-        });
-      }
+      for (const r of out.refused) poison.push(refusedRow(rows, r));
       const count = rows.rows - out.refused.length;
       if (count > 0) files.push({ key, rows: count, path, bytes: out.bytes });
       else await rm(path, { force: true });
@@ -115,7 +126,7 @@ export async function encodeRange(
     await dispose();
     throw error;
   }
-  poison.sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+  poison.sort(byOffset);
   // Encoded: the range's bytes are in the files now (an encode that failed keeps them, for its retry).
   for (const rows of range.buckets.values()) rows.release();
   return { files, poison, dispose };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DataFile, DataFileWriter, FileIO, WrittenDataFile } from '@loglake/iceberg';
-import { encodeRefusing } from './encode-range.ts';
+import { byOffset, encodeRefusing, refusedRow } from './encode-range.ts';
 import type { CutRange, PoisonRecord } from './range-buffer.ts';
 
 /** A range's rows as Iceberg data files, written locally (one per hour of `ts`), not yet uploaded. */
@@ -43,16 +43,7 @@ export async function writeDataFiles(
         rows,
         local,
       );
-      for (const r of out.refused) {
-        poison.push({
-          offset: rows.offsetAt(r.index),
-          reject: {
-            code: 'INVALID_JSON_LINE',
-            message: `the Parquet encoder refused the record: ${r.message}`,
-          },
-          raw: rows.line(r.index).toString('utf8'),
-        });
-      }
+      for (const r of out.refused) poison.push(refusedRow(rows, r));
       const file = written as WrittenDataFile | null;
       if (rows.rows - out.refused.length > 0 && file) files.push({ local, file });
       else await rm(local, { force: true });
@@ -61,7 +52,7 @@ export async function writeDataFiles(
     await dispose();
     throw error;
   }
-  poison.sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+  poison.sort(byOffset);
   // Written: the range's bytes are in the files now, and the range may wait for its table commit
   // for a while; give them back (a write that failed keeps them, for its retry).
   for (const rows of range.buckets.values()) rows.release();

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { kafkaJarDir } from '@loglake/stack';
+import { kafkaJarDir, scriptLaunch } from '@loglake/stack';
 import { withTopic, type BenchContext } from './context.ts';
 import { closedLoop } from './http-load.ts';
 import { exitedChildrenCpuSeconds, meter, perMillion, round } from './proc-stats.ts';
@@ -127,7 +127,7 @@ export async function emptyFastify(ctx: BenchContext): Promise<ClosedLoopResult>
   const server = await startService({
     name: 'empty fastify',
     root: ctx.root,
-    script: 'bench/src/empty-server.ts',
+    launch: scriptLaunch(join(ctx.root, 'bench/src/empty-server.ts')),
     env: { BENCH_EMPTY_PORT: String(EMPTY_SERVER_PORT) },
     readyUrl: `http://127.0.0.1:${EMPTY_SERVER_PORT}/readyz`,
     logFile: join(ctx.logsDir, 'empty-server.log'),

@@ -29,6 +29,8 @@ const DEFINITIONS = {
     'user + system CPU seconds of the process (all threads, /proc/<pid>/stat) during the run, ' +
     'per million events accepted (gateway), committed (sink) or sent (generator)',
   peak_rss_mb: 'VmHWM of /proc/<pid>/status; every run starts its services afresh',
+  rss_at_ready_mb:
+    "the sink's VmHWM when it answered /readyz, before its first record (Node, modules, DuckDB)",
   latency_ms:
     "the generator's, from when each batch was due (open loop: waiting for a free connection counts)",
   sink_rows_per_s: 'rows committed ÷ seconds from the first send until the lag was 0',

@@ -1,9 +1,9 @@
 /** The services under test as child processes: started, waited for, and stopped. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { StackInfo } from '@loglake/stack';
+import { serviceLaunch, type NodeLaunch, type StackInfo } from '@loglake/stack';
 
 export const GATEWAY_PORT = 18080;
 export const GATEWAY_ADMIN_PORT = 19464;
@@ -30,23 +30,24 @@ function exited(child: ChildProcess): Promise<void> {
     : new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-/** Starts `node --import tsx <script>` and resolves once `readyUrl` answers 2xx. */
+/** Starts `node` as `launch` says and resolves once `readyUrl` answers 2xx. */
 export async function startService(options: {
   readonly name: string;
   readonly root: string;
-  readonly script: string;
+  readonly launch: NodeLaunch;
   readonly env: Readonly<Record<string, string>>;
   readonly readyUrl: string;
   readonly logFile: string;
 }): Promise<Service> {
   mkdirSync(dirname(options.logFile), { recursive: true });
   const log = openSync(options.logFile, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', join(options.root, options.script)], {
+  const child = spawn(process.execPath, options.launch.args, {
     cwd: options.root,
     stdio: ['ignore', log, log],
     env: {
       ...process.env,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...options.launch.env,
       ...options.env,
     },
   });
@@ -93,7 +94,7 @@ export function startGateway(options: {
   return startService({
     name: 'gateway',
     root: options.root,
-    script: 'services/gateway/src/main.ts',
+    launch: serviceLaunch(options.root, 'gateway'),
     readyUrl: `http://127.0.0.1:${GATEWAY_PORT}/readyz`,
     logFile: options.logFile,
     env: {
@@ -130,7 +131,7 @@ export function startSink(options: {
   return startService({
     name: 'sink',
     root: options.root,
-    script: 'services/sink/src/main.ts',
+    launch: serviceLaunch(options.root, 'sink'),
     readyUrl: `http://127.0.0.1:${SINK_ADMIN_PORT}/readyz`,
     logFile: options.logFile,
     env: {

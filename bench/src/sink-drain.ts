@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_EVENT_LIMITS, validateEvent } from '@loglake/events';
 import type { KafkaAdmin, KafkaClientConfig, KafkaProducer } from '@loglake/kafka';
-import { meter, perMillion, round } from './proc-stats.ts';
+import { meter, peakRssMb, perMillion, round } from './proc-stats.ts';
 import { sampleEvent } from './sample-event.ts';
 import { SINK_ADMIN_PORT, startSink, type SinkTarget } from './services.ts';
 
@@ -60,6 +60,11 @@ export interface DrainResult {
   readonly rows_per_cpu_second: number;
   readonly cpu_s_per_million: number | null;
   readonly peak_rss_mb: number;
+  /**
+   * Peak RSS from the sink's start until it was ready, before the first record: what the sink
+   * takes before it holds any data (Node, its modules, DuckDB), outside any budget.
+   */
+  readonly rss_at_ready_mb: number;
   /** The sink's SINK_MEMORY_BUDGET_BYTES (from its /metrics), and the goal of issue 12: peak RSS ≤ budget + 150 MB. */
   readonly memory_budget_mb: number | null;
   readonly peak_rss_over_budget_mb: number | null;
@@ -157,6 +162,7 @@ export async function drainBacklog(options: {
   });
   try {
     const t0 = performance.now();
+    const readyRss = peakRssMb(sink.pid);
     const m = meter(sink.pid);
     const sampler = memorySampler();
     while ((await committedTotal(options.admin, options.groupId, options.topic)) < options.rows) {
@@ -174,6 +180,7 @@ export async function drainBacklog(options: {
       rows_per_cpu_second: Math.round(options.rows / used.cpu_s),
       cpu_s_per_million: perMillion(used.cpu_s, options.rows),
       peak_rss_mb: used.peak_rss_mb,
+      rss_at_ready_mb: readyRss,
       memory_budget_mb: memory?.budget_mb ?? null,
       peak_rss_over_budget_mb: memory ? used.peak_rss_mb - memory.budget_mb : null,
       peak_rss_goal_met: memory ? used.peak_rss_mb <= memory.budget_mb + 150 : null,

@@ -139,7 +139,16 @@ function pipelineRuns(s: ScenarioResult<PipelineRun>): string {
 
 function sinkAlone(d: SinkScenario): string {
   return table(
-    ['backlog rows', 'drain s', 'rows/s', 'CPU s', 'CPU s/M rows', 'peak RSS MB'],
+    [
+      'backlog rows',
+      'drain s',
+      'rows/s',
+      'CPU s',
+      'CPU s/M rows',
+      'peak RSS MB',
+      'RSS when ready MB',
+      'budget MiB',
+    ],
     [
       [
         n(d.rows),
@@ -148,6 +157,8 @@ function sinkAlone(d: SinkScenario): string {
         n(d.cpu_seconds),
         n(d.cpu_s_per_million),
         n(d.peak_rss_mb),
+        n(d.rss_at_ready_mb),
+        n(d.memory_budget_mb),
       ],
     ],
   );

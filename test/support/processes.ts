@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { findRepoRoot } from '@loglake/stack';
+import { findRepoRoot, serviceLaunch, type ServiceName } from '@loglake/stack';
 
 /** A port that was free a moment ago, on loopback. */
 export async function freePort(): Promise<number> {
@@ -29,29 +28,27 @@ export interface ServiceProcess {
   stop(): Promise<number | null>;
 }
 
-/** Runs a service's `src/main.ts` (or another script of it) with tsx, as its Dockerfile does, with the given environment. */
+/** Runs a service's `src/main.ts` (or another script of it) as its Dockerfile does, with the given environment. */
 export function startService(
-  service: 'gateway' | 'sink' | 'generator',
+  service: ServiceName,
   env: Record<string, string>,
   args: readonly string[] = [],
   script = 'main.ts',
 ): ServiceProcess {
   const root = findRepoRoot();
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(root, 'services', service, 'src', script), ...args],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        LOG_LEVEL: 'info',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Its own process group, so that a freeze stops every thread and child it has.
-      detached: true,
+  const launch = serviceLaunch(root, service, script, args);
+  const child = spawn(process.execPath, launch.args, {
+    cwd: root,
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'info',
+      ...launch.env,
+      ...env,
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so that a freeze stops every thread and child it has.
+    detached: true,
+  });
   const signalGroup = (signal: NodeJS.Signals) => {
     if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, signal);
   };

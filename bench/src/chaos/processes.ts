@@ -4,13 +4,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { NodeLaunch } from '@loglake/stack';
 
 export interface ServiceSpec {
   readonly name: string;
-  /** `services/<x>/src/main.ts`, relative to the repository. */
-  readonly script: string;
+  /** How node runs it (`serviceLaunch`). */
+  readonly launch: NodeLaunch;
   readonly env: Readonly<Record<string, string>>;
   readonly readyUrl: string;
   readonly logFile: string;
@@ -72,12 +73,13 @@ export class ChaosService {
       `\n----- chaos: start #${this.starts} of ${this.name} at ${new Date().toISOString()}\n`,
     );
     const log = openSync(this.spec.logFile, 'a');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(this.root, this.spec.script)], {
+    const child = spawn(process.execPath, this.spec.launch.args, {
       cwd: this.root,
       stdio: ['ignore', log, log],
       env: {
         ...process.env,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...this.spec.launch.env,
         ...this.spec.env,
       },
       detached: true,

@@ -7,6 +7,7 @@ import {
   THREE_BROKERS,
   SINGLE_BROKER,
   findRepoRoot,
+  serviceLaunch,
   stackDown,
   stackPaths,
   stackUp,
@@ -124,7 +125,7 @@ async function sink(setup: ChaosSetup, name: string): Promise<ChaosSink> {
   const port = await freePort();
   const service = new ChaosService(setup.root, {
     name,
-    script: 'services/sink/src/main.ts',
+    launch: serviceLaunch(setup.root, 'sink'),
     readyUrl: `http://127.0.0.1:${port}/readyz`,
     logFile: join(setup.logsDir, `${name}.log`),
     env: {
@@ -147,7 +148,7 @@ export async function createServices(setup: ChaosSetup): Promise<ChaosServices> 
   const adminPort = await freePort();
   const gateway = new ChaosService(setup.root, {
     name: 'gateway',
-    script: 'services/gateway/src/main.ts',
+    launch: serviceLaunch(setup.root, 'gateway'),
     readyUrl: `http://127.0.0.1:${adminPort}/readyz`,
     logFile: join(setup.logsDir, 'gateway.log'),
     env: {

@@ -7,3 +7,4 @@ export * from './prometheus.ts';
 export * from './stack.ts';
 export * from './services.ts';
 export * from './spark.ts';
+export * from './service-launch.ts';

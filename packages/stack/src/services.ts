@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { kafkaClientEnv } from '@loglake/kafka';
 import { secureClientConfig } from './kafka.ts';
+import { serviceLaunch, type ServiceName } from './service-launch.ts';
 import type { StackInfo } from './stack.ts';
 
 export interface RunningService {
@@ -11,21 +12,23 @@ export interface RunningService {
   readonly exited: Promise<number | null>;
 }
 
-/** Starts a service's `src/main.ts` with tsx, its output prefixed with its name on our stdout. */
+/** Starts a service's `src/main.ts` as its Dockerfile does, its output prefixed with its name on our stdout. */
 export function startServiceProcess(
   repo: string,
-  name: string,
+  name: ServiceName,
   env: Record<string, string>,
 ): RunningService {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(repo, 'services', name, 'src', 'main.ts')],
-    {
-      cwd: repo,
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const launch = serviceLaunch(repo, name);
+  const child = spawn(process.execPath, launch.args, {
+    cwd: repo,
+    env: {
+      ...process.env,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...launch.env,
+      ...env,
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   for (const stream of [child.stdout, child.stderr]) {
     if (stream)
       createInterface({ input: stream }).on('line', (line) =>

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { SERVICE_NODE_OPTIONS, scriptLaunch, serviceLaunch } from './service-launch.ts';
+
+describe('serviceLaunch', () => {
+  it('runs the service script through tsx with its own V8 flags', () => {
+    const launch = serviceLaunch('/repo', 'sink');
+    expect(launch.args).toEqual(['--import', 'tsx', '/repo/services/sink/src/main.ts']);
+    expect(launch.env.NODE_OPTIONS?.split(' ')).toContain('--max-semi-space-size=2');
+  });
+
+  it('puts the service flags before an inherited NODE_OPTIONS, so that one given there too wins', () => {
+    const launch = scriptLaunch(
+      '/x.ts',
+      SERVICE_NODE_OPTIONS.sink,
+      '--cpu-prof --max-semi-space-size=8',
+    );
+    expect(launch.env).toEqual({
+      NODE_OPTIONS: '--max-semi-space-size=2 --cpu-prof --max-semi-space-size=8',
+    });
+  });
+
+  it('sets no NODE_OPTIONS when there are none', () => {
+    expect(scriptLaunch('/x.ts', '', '').env).toEqual({});
+  });
+
+  it('passes a script and its arguments', () => {
+    expect(serviceLaunch('/repo', 'sink', 'lake-check.ts', ['--no-kafka']).args).toEqual([
+      '--import',
+      'tsx',
+      '/repo/services/sink/src/lake-check.ts',
+      '--no-kafka',
+    ]);
+  });
+});

@@ -15,6 +15,7 @@ import {
   ICEBERG_CATALOG,
   icebergCatalogInfo,
   serverProperties,
+  SERVICE_NODE_OPTIONS,
   stackPaths,
 } from '@loglake/stack';
 
@@ -87,6 +88,25 @@ describe('docker-compose.yml', () => {
       const build = services[name]?.build;
       expect(build?.context).toBe('.');
       expect(existsSync(join(root, build?.dockerfile ?? 'missing'))).toBe(true);
+    }
+  });
+
+  it('runs each service with the Node options pnpm start, the benches and tests give it, and the patched dependencies', () => {
+    const patched = Object.keys(
+      (
+        JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+          pnpm?: { patchedDependencies?: Record<string, string> };
+        }
+      ).pnpm?.patchedDependencies ?? {},
+    );
+    for (const name of ['gateway', 'sink', 'generator'] as const) {
+      const dockerfile = readFileSync(
+        join(root, services[name]?.build?.dockerfile ?? 'missing'),
+        'utf8',
+      );
+      const env = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(dockerfile)?.[1] ?? '';
+      expect(env, name).toBe(SERVICE_NODE_OPTIONS[name]);
+      if (patched.length > 0) expect(dockerfile, name).toMatch(/^COPY patches patches$/m);
     }
   });
 

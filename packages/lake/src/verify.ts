@@ -272,22 +272,41 @@ export async function verifyRun(
   }
 }
 
-/** What `pnpm verify` prints: the run, where it looked, how the wait for the sink ended, and the lake audit in short. */
-export interface VerifyReport extends RunReport {
-  /** The hour folders read, or null for the whole topic. */
-  readonly folders: readonly string[] | null;
-  readonly commits: Omit<CommitWait, 'committed'> | null;
-  readonly audit: {
-    readonly ok: boolean;
-    readonly findings: number;
-    readonly kinds: Partial<Record<AuditFindingKind, number>>;
-  };
+/** The data files of an Iceberg table `pnpm verify` read, and the `hour(ts)` partitions they were chosen by. */
+export interface TableScope {
+  /** `namespace.table` */
+  readonly name: string;
+  readonly files_read: number;
+  /** Data files of the current snapshot. */
+  readonly files_live: number;
+  /** The first and last hour read (ISO, both included), or null: every hour. */
+  readonly hours: { readonly from: string; readonly to: string } | null;
 }
+
+/** Where `pnpm verify` looked: the parquet layout's hour folders (null: the whole topic), or a table's files. */
+export type VerifyScope =
+  { readonly folders: readonly string[] | null } | { readonly table: TableScope };
+
+/** Epoch hours (Iceberg's `hour(ts)`) as the ISO time of the hour's start. */
+export function hourIso(hours: number): string {
+  return new Date(hours * HOUR_MS).toISOString();
+}
+
+/** What `pnpm verify` prints: the run, where it looked, how the wait for the sink ended, and the lake audit in short. */
+export type VerifyReport = RunReport &
+  VerifyScope & {
+    readonly commits: Omit<CommitWait, 'committed'> | null;
+    readonly audit: {
+      readonly ok: boolean;
+      readonly findings: number;
+      readonly kinds: Partial<Record<AuditFindingKind, number>>;
+    };
+  };
 
 /** The report, and whether the run is complete and once in a lake without findings. */
 export function verifyReport(
   run: RunReport,
-  folders: readonly string[] | null,
+  scope: VerifyScope,
   wait: CommitWait | null,
   audit: Pick<AuditReport, 'ok' | 'findings'>,
 ): { readonly report: VerifyReport; readonly ok: boolean } {
@@ -301,7 +320,7 @@ export function verifyReport(
   };
   const report: VerifyReport = {
     ...run,
-    folders,
+    ...scope,
     commits,
     audit: { ok: audit.ok, findings: audit.findings.length, kinds },
   };

@@ -12,6 +12,7 @@ import { createKafkaAdmin, parseKafkaEnv, type KafkaClientConfig } from '@loglak
 import {
   auditLake,
   auditTable,
+  hourIso,
   liveDataFiles,
   parseRunSummary,
   tableFindings,
@@ -27,6 +28,7 @@ import {
   type CommitWait,
   type RunReport,
   type RunRef,
+  type VerifyScope,
 } from '@loglake/lake';
 import {
   RestCatalog,
@@ -316,25 +318,34 @@ async function main(argv: readonly string[], env: Env): Promise<number> {
   }
   // Only after the summary arrived (the run is over) are the topic's end offsets the ones to wait for.
   const wait = config.group === null ? null : await waitForSink(config, config.group);
-  const folders = config.iceberg
-    ? null
-    : target.ref && runFolders(config.topic, target.ref, EVENT_TIME_WINDOW);
   let where: string;
+  let scope: VerifyScope;
   let checked;
   if (config.iceberg) {
     const hours = target.ref && runHours(target.ref, EVENT_TIME_WINDOW);
     const table = await checkTable(config, config.iceberg, target, hours, wait);
+    const name = `${config.iceberg.namespace.join('.')}.${config.iceberg.table}`;
     checked = table;
+    scope = {
+      table: {
+        name,
+        files_read: table.files.read,
+        files_live: table.files.live,
+        hours: hours && { from: hourIso(hours.from), to: hourIso(hours.to) },
+      },
+    };
     where =
-      `the current snapshot of ${config.iceberg.namespace.join('.')}.${config.iceberg.table} ` +
+      `the current snapshot of ${name} ` +
       `(${table.files.read} of its ${table.files.live} data files: ` +
       `${hours ? `${hours.to - hours.from + 1} hours` : 'every hour'})`;
   } else {
+    const folders = target.ref && runFolders(config.topic, target.ref, EVENT_TIME_WINDOW);
     checked = await checkLake(config, target, folders, wait);
+    scope = { folders };
     where = folders ? `${folders.length} hour folders` : 'the whole topic';
   }
   const { run, audit } = checked;
-  const { report, ok } = verifyReport(run, folders, wait, audit);
+  const { report, ok } = verifyReport(run, scope, wait, audit);
   const lake = audit.ok
     ? 'no findings'
     : `${audit.findings.length} findings (run pnpm lake:check for details)`;

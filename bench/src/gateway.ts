@@ -5,10 +5,9 @@
  * BENCH_DURATION_MS sets each shape's duration; NODE_OPTIONS (e.g. `--cpu-prof`) reaches the gateway.
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafkaAdmin } from '@loglake/kafka';
-import { findRepoRoot, stackUp } from '@loglake/stack';
+import { findRepoRoot, launchEnv, serviceLaunch, stackUp } from '@loglake/stack';
 import { closedLoop } from './http-load.ts';
 import { sampleBody } from './sample-event.ts';
 
@@ -42,26 +41,22 @@ async function main() {
   await admin.ensureTopic({ topic, partitions: 6, replicationFactor: 1 });
   await admin.ensureTopic({ topic: `${topic}-dlq`, partitions: 1, replicationFactor: 1 });
 
-  const gateway = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(root, 'services/gateway/src/main.ts')],
-    {
-      cwd: root,
-      stdio: 'ignore',
-      env: {
-        ...process.env,
-        KAFKA_BROKERS: brokers.join(','),
-        GATEWAY_PORT: String(PORT),
-        GATEWAY_ADMIN_PORT: '19464',
-        GATEWAY_TOPIC: topic,
-        GATEWAY_DLQ_TOPIC: `${topic}-dlq`,
-        GATEWAY_OPEN_MODE: 'true',
-        GATEWAY_RATE_LIMIT_EVENTS_PER_S: '0',
-        LOG_LEVEL: 'warn',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      },
-    },
-  );
+  const launch = serviceLaunch(root, 'gateway');
+  const gateway = spawn(process.execPath, launch.args, {
+    cwd: root,
+    stdio: 'ignore',
+    env: launchEnv(launch, {
+      KAFKA_BROKERS: brokers.join(','),
+      GATEWAY_PORT: String(PORT),
+      GATEWAY_ADMIN_PORT: '19464',
+      GATEWAY_TOPIC: topic,
+      GATEWAY_DLQ_TOPIC: `${topic}-dlq`,
+      GATEWAY_OPEN_MODE: 'true',
+      GATEWAY_RATE_LIMIT_EVENTS_PER_S: '0',
+      LOG_LEVEL: 'warn',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    }),
+  });
   try {
     for (let i = 0; i < 200; i += 1) {
       const ok = await fetch(`http://127.0.0.1:${PORT}/readyz`).then(

@@ -1,6 +1,6 @@
 /** The open-loop load: `pnpm generate` (services/generator) as a child process, and its CPU time. */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { launchEnv, serviceLaunch } from '@loglake/stack';
 import type { RunSummary } from '@loglake/traffic';
 import { exitedChildrenCpuSeconds, round } from './proc-stats.ts';
 
@@ -24,19 +24,17 @@ export async function runLoad(options: {
   readonly batch: number;
   readonly concurrency: number;
 }): Promise<GeneratorRun> {
-  const args = [
-    '--import',
-    'tsx',
-    join(options.root, 'services/generator/src/main.ts'),
+  const launch = serviceLaunch(options.root, 'generator', 'main.ts', [
     ...['--target', options.target, '--rate', String(options.rate)],
     ...['--duration', `${options.seconds}s`, '--batch', String(options.batch)],
     ...['--concurrency', String(options.concurrency), '--metrics', 'off'],
     ...['--max-attempts', '1', '--max-rejected-ratio', '1'],
-  ];
+  ]);
   const cpu0 = exitedChildrenCpuSeconds();
-  const child = spawn(process.execPath, args, {
+  const child = spawn(process.execPath, launch.args, {
     cwd: options.root,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: launchEnv(launch),
   });
   let stdout = '';
   let stderr = '';

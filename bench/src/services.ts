@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { serviceLaunch, type NodeLaunch, type StackInfo } from '@loglake/stack';
+import { launchEnv, serviceLaunch, type NodeLaunch, type StackInfo } from '@loglake/stack';
 
 export const GATEWAY_PORT = 18080;
 export const GATEWAY_ADMIN_PORT = 19464;
@@ -44,12 +44,10 @@ export async function startService(options: {
   const child = spawn(process.execPath, options.launch.args, {
     cwd: options.root,
     stdio: ['ignore', log, log],
-    env: {
-      ...process.env,
+    env: launchEnv(options.launch, {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      ...options.launch.env,
       ...options.env,
-    },
+    }),
   });
   closeSync(log);
   running.add(child);

@@ -15,7 +15,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafkaAdmin, createKafkaProducer, type KafkaClientConfig } from '@loglake/kafka';
-import { SERVICE_NODE_OPTIONS, findRepoRoot, kafkaJarDir, stackUp } from '@loglake/stack';
+import { findRepoRoot, kafkaJarDir, stackUp } from '@loglake/stack';
 import { consumerPerformance } from './kafka-clients/java.ts';
 import { FETCH } from './kafka-clients/adapter.ts';
 import { SINK_ADMIN_PORT, startSink, type Service } from './services.ts';
@@ -79,9 +79,8 @@ async function main() {
       ...(CPU_PROF_DIR || NODE_OPTIONS
         ? {
             env: {
-              // After the sink's own flags, so that one given here too wins.
+              // Added after the sink's own flags (launchEnv), so that one given here too wins.
               NODE_OPTIONS: [
-                SERVICE_NODE_OPTIONS.sink,
                 NODE_OPTIONS,
                 CPU_PROF_DIR ? `--cpu-prof --cpu-prof-dir=${CPU_PROF_DIR}` : '',
               ].join(' '),

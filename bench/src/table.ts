@@ -145,8 +145,8 @@ function sinkAlone(d: SinkScenario): string {
       'rows/s',
       'CPU s',
       'CPU s/M rows',
-      'peak RSS MB',
-      'RSS when ready MB',
+      'peak RSS MiB',
+      'RSS when ready MiB',
       'budget MiB',
     ],
     [

@@ -106,7 +106,19 @@ describe('docker-compose.yml', () => {
       );
       const env = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(dockerfile)?.[1] ?? '';
       expect(env, name).toBe(SERVICE_NODE_OPTIONS[name]);
-      if (patched.length > 0) expect(dockerfile, name).toMatch(/^COPY patches patches$/m);
+      expect(services[name]?.environment?.NODE_OPTIONS, name).toBeUndefined();
+      const start = (
+        JSON.parse(readFileSync(join(root, 'services', name, 'package.json'), 'utf8')) as {
+          scripts: { start: string };
+        }
+      ).scripts.start;
+      for (const flag of SERVICE_NODE_OPTIONS[name].split(' ').filter(Boolean))
+        expect(start, name).toContain(flag);
+      if (patched.length > 0) {
+        const copied = dockerfile.search(/^COPY patches patches$/m);
+        expect(copied, name).toBeGreaterThan(-1);
+        expect(copied, name).toBeLessThan(dockerfile.search(/^RUN pnpm install/m));
+      }
     }
   });
 

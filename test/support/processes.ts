@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { findRepoRoot, serviceLaunch, type ServiceName } from '@loglake/stack';
+import { findRepoRoot, launchEnv, serviceLaunch, type ServiceName } from '@loglake/stack';
 
 /** A port that was free a moment ago, on loopback. */
 export async function freePort(): Promise<number> {
@@ -39,12 +39,7 @@ export function startService(
   const launch = serviceLaunch(root, service, script, args);
   const child = spawn(process.execPath, launch.args, {
     cwd: root,
-    env: {
-      ...process.env,
-      LOG_LEVEL: 'info',
-      ...launch.env,
-      ...env,
-    },
+    env: launchEnv(launch, { LOG_LEVEL: 'info', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so that a freeze stops every thread and child it has.
     detached: true,

@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { launchEnv, serviceLaunch } from '@loglake/stack';
 import type { RunSummary } from '@loglake/traffic';
 
 /** Enough attempts for a minute-long outage (the generator waits 0.5 s × attempt after an error). */
@@ -48,19 +48,16 @@ export function startLoad(options: {
   readonly stallMs: number;
   readonly log: (line: string) => void;
 }): Promise<LoadRun> {
-  const args = [
-    '--import',
-    'tsx',
-    join(options.root, 'services/generator/src/main.ts'),
+  const launch = serviceLaunch(options.root, 'generator', 'main.ts', [
     ...['--target', options.target, '--rate', String(options.rate)],
     ...['--duration', `${options.durationMs}ms`, '--seed', String(options.seed)],
     ...['--run-id', options.runId, '--max-attempts', String(MAX_ATTEMPTS), '--metrics', 'off'],
-  ];
+  ]);
   const started = Date.now();
-  const child = spawn(process.execPath, args, {
+  const child = spawn(process.execPath, launch.args, {
     cwd: options.root,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: launchEnv(launch, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }),
   });
   running.add(child);
   let accepted = 0;

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { NodeLaunch } from '@loglake/stack';
+import { launchEnv, type NodeLaunch } from '@loglake/stack';
 
 export interface ServiceSpec {
   readonly name: string;
@@ -76,12 +76,10 @@ export class ChaosService {
     const child = spawn(process.execPath, this.spec.launch.args, {
       cwd: this.root,
       stdio: ['ignore', log, log],
-      env: {
-        ...process.env,
+      env: launchEnv(this.spec.launch, {
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        ...this.spec.launch.env,
         ...this.spec.env,
-      },
+      }),
       detached: true,
     });
     closeSync(log);

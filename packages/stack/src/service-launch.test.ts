@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SERVICE_NODE_OPTIONS, scriptLaunch, serviceLaunch } from './service-launch.ts';
+import { SERVICE_NODE_OPTIONS, launchEnv, scriptLaunch, serviceLaunch } from './service-launch.ts';
 
 describe('serviceLaunch', () => {
   it('runs the service script through tsx with its own V8 flags', () => {
@@ -30,5 +30,13 @@ describe('serviceLaunch', () => {
       '/repo/services/sink/src/lake-check.ts',
       '--no-kafka',
     ]);
+  });
+
+  it("adds a caller's NODE_OPTIONS after the service's own, and keeps the caller's other settings", () => {
+    const launch = scriptLaunch('/x.ts', SERVICE_NODE_OPTIONS.sink, '');
+    const env = launchEnv(launch, { NODE_OPTIONS: '--cpu-prof', LOG_LEVEL: 'warn' });
+    expect(env.NODE_OPTIONS).toBe('--max-semi-space-size=2 --cpu-prof');
+    expect(env.LOG_LEVEL).toBe('warn');
+    expect(launchEnv(launch).NODE_OPTIONS).toBe('--max-semi-space-size=2');
   });
 });

@@ -10,8 +10,8 @@ export type ServiceName = 'gateway' | 'sink' | 'generator';
 /**
  * V8 flags of each service. The sink's young generation is capped at 2 MiB a semi-space: by
  * default V8 grows it to 16-32 MiB, which is mostly garbage between scavenges, and the sink's
- * garbage is many short records; capped, its peak RSS while draining a backlog is about 100 MB
- * lower at the same CPU within noise (docs/benchmarks.md, issue 12).
+ * garbage is many short records; capped, its peak RSS while draining a backlog is 100-180 MB
+ * lower, for about 0.7 s more garbage collection per million rows (docs/benchmarks.md, issue 12).
  */
 export const SERVICE_NODE_OPTIONS: Readonly<Record<ServiceName, string>> = {
   gateway: '',
@@ -40,6 +40,25 @@ export function scriptLaunch(
   return {
     args: ['--import', 'tsx', path],
     env: options === '' ? {} : { NODE_OPTIONS: options },
+  };
+}
+
+/**
+ * The child's environment: ours, then the launch's, then the caller's `env`; a `NODE_OPTIONS` in
+ * `env` is added after the launch's (so a profiler flag keeps the service's own flags).
+ */
+export function launchEnv(
+  launch: NodeLaunch,
+  env: Readonly<Record<string, string>> = {},
+): Record<string, string | undefined> {
+  const nodeOptions = [launch.env.NODE_OPTIONS, env.NODE_OPTIONS]
+    .filter((o) => o !== undefined && o !== '')
+    .join(' ');
+  return {
+    ...process.env,
+    ...launch.env,
+    ...env,
+    ...(nodeOptions === '' ? {} : { NODE_OPTIONS: nodeOptions }),
   };
 }
 

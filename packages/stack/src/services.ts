@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { kafkaClientEnv } from '@loglake/kafka';
 import { secureClientConfig } from './kafka.ts';
-import { serviceLaunch, type ServiceName } from './service-launch.ts';
+import { launchEnv, serviceLaunch, type ServiceName } from './service-launch.ts';
 import type { StackInfo } from './stack.ts';
 
 export interface RunningService {
@@ -21,12 +21,7 @@ export function startServiceProcess(
   const launch = serviceLaunch(repo, name);
   const child = spawn(process.execPath, launch.args, {
     cwd: repo,
-    env: {
-      ...process.env,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      ...launch.env,
-      ...env,
-    },
+    env: launchEnv(launch, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   for (const stream of [child.stdout, child.stderr]) {

@@ -22,44 +22,30 @@ export const SERVICE_NODE_OPTIONS: Readonly<Record<ServiceName, string>> = {
 export interface NodeLaunch {
   /** Arguments of `node` (process.execPath). */
   readonly args: readonly string[];
-  /** Environment to add to the child's (before the caller's own settings). */
-  readonly env: Readonly<Record<string, string>>;
+  /** The script's own Node options ('' for none). */
+  readonly nodeOptions: string;
+}
+
+/** `node` arguments that run `path` (a .ts file) with tsx, with `nodeOptions` of its own. */
+export function scriptLaunch(path: string, nodeOptions = ''): NodeLaunch {
+  return { args: ['--import', 'tsx', path], nodeOptions };
 }
 
 /**
- * `node` arguments and environment that run `path` (a .ts file) with tsx; `nodeOptions` go before
- * an inherited NODE_OPTIONS, so that `NODE_OPTIONS=--cpu-prof pnpm bench…` adds to them and a flag
- * given there too wins.
- */
-export function scriptLaunch(
-  path: string,
-  nodeOptions = '',
-  inherited = process.env.NODE_OPTIONS ?? '',
-): NodeLaunch {
-  const options = [nodeOptions, inherited].filter((o) => o !== '').join(' ');
-  return {
-    args: ['--import', 'tsx', path],
-    env: options === '' ? {} : { NODE_OPTIONS: options },
-  };
-}
-
-/**
- * The child's environment: ours, then the launch's, then the caller's `env`; a `NODE_OPTIONS` in
- * `env` is added after the launch's (so a profiler flag keeps the service's own flags).
+ * The child's environment: `parent`'s (ours), then the caller's `env`. Its NODE_OPTIONS are the
+ * launch's own, then the parent's, then the caller's, so that `NODE_OPTIONS=--cpu-prof pnpm bench…`
+ * or a profiler flag in `env` adds to the service's flags, and a flag given there too wins.
  */
 export function launchEnv(
   launch: NodeLaunch,
   env: Readonly<Record<string, string>> = {},
+  parent: NodeJS.ProcessEnv = process.env,
 ): Record<string, string | undefined> {
-  const nodeOptions = [launch.env.NODE_OPTIONS, env.NODE_OPTIONS]
+  const nodeOptions = [launch.nodeOptions, parent.NODE_OPTIONS, env.NODE_OPTIONS]
     .filter((o) => o !== undefined && o !== '')
     .join(' ');
-  return {
-    ...process.env,
-    ...launch.env,
-    ...env,
-    ...(nodeOptions === '' ? {} : { NODE_OPTIONS: nodeOptions }),
-  };
+  // An undefined value is left out of the child's environment (child_process skips it).
+  return { ...parent, ...env, NODE_OPTIONS: nodeOptions === '' ? undefined : nodeOptions };
 }
 
 /** Runs `services/<service>/src/<script>` of the repository at `root` as its Dockerfile does. */
@@ -73,5 +59,5 @@ export function serviceLaunch(
     join(root, 'services', service, 'src', script),
     SERVICE_NODE_OPTIONS[service],
   );
-  return { args: [...launch.args, ...args], env: launch.env };
+  return { ...launch, args: [...launch.args, ...args] };
 }
